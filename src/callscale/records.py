@@ -1,0 +1,244 @@
+"""Plain records shared by every layer: requests, completions, usage and model cards.
+
+No I/O lives here. A :class:`Request` is the identity of a *sample pool*: its key covers the
+backend, model, messages (or prompt), and every sampling parameter except the number of samples
+and the seed. Sample ``i`` of a pool always gets the seed ``seed_for(i)``.
+
+Example:
+    >>> req = Request.chat("smollm2", "What is 2+3?", max_tokens=8)
+    >>> req.seed_for(0) + 1 == req.seed_for(1)
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+SEED_SPACE = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampler settings; all of them are part of a pool's identity.
+
+    The defaults draw faithfully from the model's distribution (no top-k/top-p/min-p truncation),
+    which is what vote-scaling analysis assumes.
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    min_p: float = 0.0
+    max_tokens: int = 64
+    stop: tuple[str, ...] = ()
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "min_p": self.min_p,
+            "max_tokens": self.max_tokens,
+            "stop": list(self.stop),
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+        }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to ask a model; identifies a sample pool (see module docstring).
+
+    Exactly one of ``messages`` (chat) or ``prompt`` (plain completion, for base models) is set.
+    ``extra`` carries server-specific fields passed through verbatim (llama.cpp ``grammar``,
+    ``json_schema``, ``cache_prompt``...); they are part of the identity too.
+    """
+
+    model: str
+    messages: tuple[Message, ...] | None = None
+    prompt: str | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a Request needs exactly one of messages or prompt")
+        if not self.model:
+            raise ValueError("a Request needs a model name")
+
+    @classmethod
+    def chat(
+        cls,
+        model: str,
+        user: str,
+        *,
+        system: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **sampling: Any,
+    ) -> Request:
+        """A one-turn chat request.
+
+        Example:
+            >>> Request.chat("m", "hi", temperature=0.0).sampling.temperature
+            0.0
+        """
+        messages = ((Message("system", system),) if system else ()) + (Message("user", user),)
+        return cls(model=model, messages=messages, sampling=Sampling(**sampling), extra=dict(extra or {}))
+
+    @classmethod
+    def completion(cls, model: str, prompt: str, *, extra: Mapping[str, Any] | None = None, **sampling: Any) -> Request:
+        """A plain text-completion request (for base models without a chat template)."""
+        return cls(model=model, prompt=prompt, sampling=Sampling(**sampling), extra=dict(extra or {}))
+
+    def identity(self) -> dict[str, Any]:
+        """The JSON-ready identity of this request, without backend, ``n`` or seed."""
+        body: dict[str, Any] = {"model": self.model, "sampling": self.sampling.as_dict()}
+        if self.messages is not None:
+            body["messages"] = [[m.role, m.content] for m in self.messages]
+        else:
+            body["prompt"] = self.prompt
+        if self.extra:
+            body["extra"] = dict(self.extra)
+        return body
+
+    @cached_property
+    def identity_json(self) -> str:
+        """Canonical JSON of :meth:`identity`."""
+        return _canonical(self.identity())
+
+    def key(self, backend: str) -> str:
+        """The sample-pool key of this request on ``backend`` (hex SHA-256)."""
+        return hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()
+
+    @cached_property
+    def _base_seed(self) -> int:
+        digest = hashlib.sha256(self.identity_json.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % (SEED_SPACE // 2)
+
+    def seed_for(self, index: int) -> int:
+        """The seed of sample ``index``: consecutive samples get consecutive seeds.
+
+        Servers such as llama.cpp give choice ``j`` of an ``n``-sample call the seed ``seed + j``,
+        so one batched call starting at sample ``i`` reproduces samples ``i…i+n−1`` exactly.
+        """
+        return (self._base_seed + index) % SEED_SPACE
+
+    @property
+    def text(self) -> str:
+        """All prompt text, for token estimates and display."""
+        if self.messages is not None:
+            return "\n".join(m.content for m in self.messages)
+        return self.prompt or ""
+
+    @classmethod
+    def from_identity(cls, body: Mapping[str, Any]) -> Request:
+        """Inverse of :meth:`identity`."""
+        sampling = dict(body.get("sampling", {}))
+        sampling["stop"] = tuple(sampling.get("stop", ()))
+        messages = body.get("messages")
+        return cls(
+            model=body["model"],
+            messages=tuple(Message(r, c) for r, c in messages) if messages is not None else None,
+            prompt=body.get("prompt"),
+            sampling=Sampling(**sampling),
+            extra=dict(body.get("extra", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens one sample cost, as if it had been its own call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def forward_passes(self) -> int:
+        """One prefill plus one pass per generated token."""
+        return 1 + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """Log-probability of one generated token and its top alternatives."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sample of a pool.
+
+    ``cached`` tells whether it came from the store (no call made now); ``error`` is set when the
+    call finally failed, in which case ``text`` is empty and the sample is not stored as a result.
+    """
+
+    text: str
+    index: int
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str = "stop"
+    latency_s: float = 0.0
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    cached: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What cost accounting needs to know about a model.
+
+    ``params`` is the parameter count m of the primitive cost m·n. Prices are dollars per million
+    tokens.
+
+    Example:
+        >>> ModelCard("smollm2-135m", params=134_515_008).params
+        134515008
+    """
+
+    name: str
+    params: int
+    price_in_per_mtok: float | None = None
+    price_out_per_mtok: float | None = None
+    context_length: int | None = None
+    chat: bool = True
+
+    def dollars(self, usage: Usage) -> float | None:
+        """Dollar cost of ``usage``, or None when no price is known."""
+        if self.price_in_per_mtok is None or self.price_out_per_mtok is None:
+            return None
+        return (usage.prompt_tokens * self.price_in_per_mtok + usage.completion_tokens * self.price_out_per_mtok) / 1e6
+
+
+def messages_of(request: Request) -> Sequence[Message]:
+    """The chat messages of ``request`` (empty for plain-completion requests)."""
+    return request.messages or ()

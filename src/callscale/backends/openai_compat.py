@@ -1,0 +1,254 @@
+"""A thin async client for OpenAI-compatible servers (llama.cpp, vLLM, SGLang, Ollama, OpenAI...).
+
+Speaks ``/v1/chat/completions`` for chat requests and ``/v1/completions`` for plain prompts. The API
+key is read from an environment variable when the backend is built and only ever sent in the
+``Authorization`` header: it is not part of the backend's name, repr, errors or logs.
+
+Example:
+    >>> backend = OpenAICompatBackend("http://127.0.0.1:8080/v1", api_key_env=None)
+    >>> backend.name
+    'openai:127.0.0.1/v1'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from callscale.backends.base import BackendError, Batch, ConfigurationError, TransientError
+from callscale.records import Completion, ModelCard, TokenLogprob, Usage
+
+TokenCounting = Literal["usage", "tokenize"]
+_TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def default_name(base_url: str) -> str:
+    """A stable backend name for ``base_url``: host and path, without scheme or port."""
+    parts = urlsplit(base_url)
+    return f"openai:{parts.hostname or ''}{parts.path.rstrip('/')}"
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header (seconds or an HTTP date).
+
+    Example:
+        >>> retry_after_seconds("2")
+        2.0
+    """
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class OpenAICompatBackend:
+    """Backend for any server speaking the OpenAI HTTP protocol.
+
+    ``sampler_extras`` sends ``top_k`` and ``min_p`` (understood by llama.cpp, vLLM, SGLang, Ollama;
+    turn it off for servers that reject unknown fields). ``token_counting="tokenize"`` counts each
+    choice's tokens with llama.cpp's ``/tokenize`` when a call returns several choices, because
+    llama.cpp then reports the usage of the first choice only.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        name: str | None = None,
+        max_n: int = 1,
+        concurrency: int = 8,
+        timeout_s: float = 120.0,
+        sampler_extras: bool = True,
+        token_counting: TokenCounting = "usage",
+        cards: Mapping[str, ModelCard] | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base URL must start with http:// or https://, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.name = name or default_name(self.base_url)
+        self.max_n = max_n
+        self.concurrency = concurrency
+        self.sampler_extras = sampler_extras
+        self.token_counting = token_counting
+        self._cards = dict(cards or {})
+        headers = {"Content-Type": "application/json"}
+        if api_key_env:
+            key = os.environ.get(api_key_env)
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            limits=httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4),
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatBackend(base_url={self.base_url!r}, name={self.name!r})"
+
+    def card(self, model: str) -> ModelCard:
+        """The card registered for ``model``, or one with unknown size (params 0)."""
+        return self._cards.get(model) or ModelCard(model, params=0)
+
+    def body(self, batch: Batch) -> dict[str, Any]:
+        """The JSON body of the call for ``batch``."""
+        request, s = batch.request, batch.request.sampling
+        body: dict[str, Any] = {
+            "model": request.model,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_tokens,
+            "seed": batch.seed,
+        }
+        if batch.n != 1:
+            body["n"] = batch.n
+        if s.stop:
+            body["stop"] = list(s.stop)
+        if self.sampler_extras:
+            body["top_k"] = s.top_k
+            body["min_p"] = s.min_p
+        if request.messages is not None:
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if s.logprobs:
+                body["logprobs"] = True
+                if s.top_logprobs:
+                    body["top_logprobs"] = s.top_logprobs
+        else:
+            body["prompt"] = request.prompt
+            if s.logprobs:
+                body["logprobs"] = max(1, s.top_logprobs)
+        body.update(request.extra)
+        return body
+
+    async def generate(self, batch: Batch) -> list[Completion]:
+        """One HTTP call returning samples ``batch.start …`` of the pool."""
+        path = "/chat/completions" if batch.request.messages is not None else "/completions"
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(self.base_url + path, content=json.dumps(self.body(batch)))
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise TransientError(f"{type(exc).__name__} talking to {self.name}") from None
+        latency = time.perf_counter() - started
+        if response.status_code in _TRANSIENT_STATUS or response.status_code >= 500:
+            raise TransientError(
+                f"HTTP {response.status_code} from {self.name}",
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        if response.status_code >= 400:
+            raise BackendError(f"HTTP {response.status_code} from {self.name}: {_error_message(response)}")
+        try:
+            payload = response.json()
+            choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
+        except (ValueError, KeyError, TypeError):
+            raise TransientError(f"malformed response from {self.name}") from None
+        if len(choices) != batch.n:
+            raise TransientError(f"{self.name} returned {len(choices)} choices, asked for {batch.n}")
+        usage = payload.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        texts = [_choice_text(c) for c in choices]
+        logprobs = [_choice_logprobs(c) for c in choices]
+        counts = await self._completion_tokens(texts, logprobs, int(usage.get("completion_tokens") or 0))
+        return [
+            Completion(
+                text=texts[j],
+                index=batch.start + j,
+                usage=Usage(prompt_tokens, counts[j]),
+                finish_reason=str(choices[j].get("finish_reason") or "stop"),
+                latency_s=latency,
+                logprobs=logprobs[j],
+            )
+            for j in range(batch.n)
+        ]
+
+    async def _completion_tokens(
+        self, texts: list[str], logprobs: list[tuple[TokenLogprob, ...] | None], total: int
+    ) -> list[int]:
+        if len(texts) == 1:
+            return [total]
+        if all(lp is not None for lp in logprobs):
+            return [len(lp or ()) for lp in logprobs]
+        if self.token_counting == "tokenize":
+            return [await self.count_tokens(t) for t in texts]
+        return _split_proportionally(total, texts)
+
+    async def count_tokens(self, text: str) -> int:
+        """Token count of ``text`` from llama.cpp's ``/tokenize`` endpoint."""
+        root = self.base_url.removesuffix("/v1")
+        try:
+            response = await self._client.post(root + "/tokenize", json={"content": text})
+            response.raise_for_status()
+            return len(response.json()["tokens"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise TransientError(f"counting tokens at {self.name} failed: {type(exc).__name__}") from None
+
+    async def models(self) -> list[dict[str, Any]]:
+        """The server's ``/v1/models`` listing."""
+        try:
+            response = await self._client.get(self.base_url + "/models")
+            response.raise_for_status()
+            return list(response.json().get("data", []))
+        except (httpx.HTTPError, ValueError) as exc:
+            raise BackendError(f"cannot list models at {self.name}: {type(exc).__name__}") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error", {})
+        return str(error.get("message", error) if isinstance(error, dict) else error)[:300]
+    except ValueError:
+        return response.text[:300]
+
+
+def _choice_text(choice: Mapping[str, Any]) -> str:
+    if "message" in choice:
+        return str((choice.get("message") or {}).get("content") or "")
+    return str(choice.get("text") or "")
+
+
+def _choice_logprobs(choice: Mapping[str, Any]) -> tuple[TokenLogprob, ...] | None:
+    raw = choice.get("logprobs")
+    if not raw:
+        return None
+    if isinstance(raw, dict) and isinstance(raw.get("content"), list):
+        return tuple(
+            TokenLogprob(
+                token=str(t.get("token", "")),
+                logprob=float(t.get("logprob", -math.inf)),
+                top=tuple((str(a.get("token", "")), float(a.get("logprob", -math.inf))) for a in t.get("top_logprobs") or ()),
+            )
+            for t in raw["content"]
+        )
+    if isinstance(raw, dict) and isinstance(raw.get("tokens"), list):  # legacy completions format
+        tops = raw.get("top_logprobs") or [{}] * len(raw["tokens"])
+        return tuple(
+            TokenLogprob(token=str(tok), logprob=float(lp), top=tuple((str(k), float(v)) for k, v in (top or {}).items()))
+            for tok, lp, top in zip(raw["tokens"], raw.get("token_logprobs") or [], tops, strict=False)
+        )
+    return None
+
+
+def _split_proportionally(total: int, texts: list[str]) -> list[int]:
+    """Split a batch's completion-token total over choices by text length (largest remainder)."""
+    weights = [max(1, len(t)) for t in texts]
+    raw = [total * w / sum(weights) for w in weights]
+    counts = [int(r) for r in raw]
+    for j in sorted(range(len(raw)), key=lambda j: counts[j] - raw[j])[: total - sum(counts)]:
+        counts[j] += 1
+    return counts

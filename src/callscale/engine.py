@@ -1,0 +1,230 @@
+"""The asyncio call engine: sample pools, store-backed reuse, concurrency limits, retries, ledger.
+
+``await engine.complete(request, k)`` returns samples ``0 … k−1`` of the request's pool: stored
+samples first, and only the missing ones are called for (batched up to the backend's ``max_n``,
+with consecutive seeds so batched and single calls draw the same samples). Concurrent asks for
+the same pool share one set of calls. Transport faults are retried with exponential backoff,
+full jitter and ``Retry-After``; a sample whose call finally fails comes back with ``error`` set and
+is recorded as a failure, never dropped.
+
+Example:
+    >>> import asyncio
+    >>> from callscale.backends.simulated import SimulatedBackend
+    >>> engine = Engine(SimulatedBackend.constant({"A": 1.0}))
+    >>> [c.text for c in asyncio.run(engine.complete(Request.chat("sim", "q"), 2))]
+    ['A', 'A']
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from callscale.backends.base import Backend, BackendError, Batch, TransientError
+from callscale.ledger import Ledger
+from callscale.records import Completion, ModelCard, Request
+from callscale.store import Store
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transport faults are retried: ``attempts`` tries in all, delays ``base·2^i`` with full jitter."""
+
+    attempts: int = 6
+    base_s: float = 0.2
+    max_s: float = 20.0
+    max_retry_after_s: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
+        backoff = rng.uniform(0.0, min(self.max_s, self.base_s * 2**attempt))
+        if retry_after is not None:
+            return max(backoff, min(retry_after, self.max_retry_after_s))
+        return backoff
+
+
+@dataclass
+class EngineStats:
+    """Live counters for progress display and accounting checks."""
+
+    requests: int = 0  # backend calls made (one per batch attempt that got an answer or a fault)
+    samples: int = 0  # samples generated now
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0  # samples that finally failed
+    started: float = 0.0
+
+    def rate(self) -> float:
+        """Samples generated per second since the engine started."""
+        elapsed = time.perf_counter() - self.started
+        return self.samples / elapsed if elapsed > 0 else 0.0
+
+
+class Engine:
+    """Runs requests against one backend with a store, a ledger and limits (see module docstring)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        store: Store | None = None,
+        ledger: Ledger | None = None,
+        concurrency: int | None = None,
+        retry: RetryPolicy | None = None,
+        cards: dict[str, ModelCard] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.backend = backend
+        self.store = store if store is not None else Store(":memory:")
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.retry = retry or RetryPolicy()
+        self.stats = EngineStats(started=time.perf_counter())
+        self._limit = concurrency or backend.concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+        self._rng = random.Random(seed)
+        self._cards = dict(cards or {})
+        self._inflight: dict[str, asyncio.Future[None]] = {}
+        self._flush_scheduled = False
+
+    # -- public API --------------------------------------------------------------------------
+    def card(self, model: str) -> ModelCard:
+        """The model card used for cost accounting of ``model``."""
+        card = self._cards.get(model)
+        if card is None:
+            card = self._cards[model] = self.backend.card(model)
+        return card
+
+    async def complete(self, request: Request, k: int = 1, *, node: str = "default", depth: int = 1) -> list[Completion]:
+        """Samples ``0 … k−1`` of ``request``'s pool, calling only for the missing ones."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        key = request.key(self.backend.name)
+        while (pending := self._inflight.get(key)) is not None:
+            await asyncio.shield(pending)
+        have = self.store.pool(key, k)
+        if len(have) < k:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = done
+            try:
+                fresh = await self._fill(request, key, k, {c.index for c in have})
+            finally:
+                del self._inflight[key]
+                done.set_result(None)
+            self.stats.cache_hits += len(have)
+            samples = sorted(have + fresh, key=lambda c: c.index)
+        else:
+            self.stats.cache_hits += k
+            samples = have
+        card = self.card(request.model)
+        for c in samples:
+            self.ledger.record(node, card, c, depth)
+        return samples
+
+    async def complete_many(
+        self, asks: Sequence[tuple[Request, int]], *, node: str = "default", depth: int = 1
+    ) -> list[list[Completion]]:
+        """:meth:`complete` for many (request, k) pairs at once, results in the same order."""
+        return list(await asyncio.gather(*(self.complete(r, k, node=node, depth=depth) for r, k in asks)))
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work()`` on a fresh event loop; the store is flushed however it ends.
+
+        Example:
+            >>> engine.run(lambda: engine.complete(req, 3))  # doctest: +SKIP
+        """
+
+        async def main() -> T:
+            try:
+                return await work()
+            finally:
+                self.store.flush()
+
+        try:
+            return asyncio.run(main())
+        finally:
+            self.store.flush()
+
+    async def aclose(self) -> None:
+        """Flush the store and close the backend."""
+        self.store.flush()
+        await self.backend.aclose()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _batches(self, request: Request, k: int, have: set[int]) -> list[Batch]:
+        batches: list[Batch] = []
+        i = 0
+        max_n = max(1, self.backend.max_n)
+        while i < k:
+            if i in have:
+                i += 1
+                continue
+            start = i
+            while i < k and i not in have and i - start < max_n:
+                i += 1
+            batches.append(Batch(request, start, i - start))
+        return batches
+
+    async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
+        batches = self._batches(request, k, have)
+        if len(batches) == 1:
+            return await self._call(key, batches[0])
+        results = await asyncio.gather(*(self._call(key, b) for b in batches))
+        return [c for batch in results for c in batch]
+
+    async def _call(self, key: str, batch: Batch) -> list[Completion]:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._limit)
+        error = "no attempt made"
+        for attempt in range(self.retry.attempts):
+            retry_after: float | None = None
+            async with self._semaphore:
+                self.stats.requests += 1
+                try:
+                    completions = await self.backend.generate(batch)
+                except TransientError as exc:
+                    error, retry_after = str(exc), exc.retry_after
+                except BackendError as exc:
+                    error = str(exc)
+                    break
+                else:
+                    self.stats.samples += len(completions)
+                    self.store.add(self.backend.name, batch.request, completions)
+                    self._schedule_flush()
+                    return completions
+            if attempt + 1 < self.retry.attempts:
+                self.stats.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt, retry_after, self._rng))
+        self.stats.failures += batch.n
+        attempts = min(attempt + 1, self.retry.attempts)
+        for i in range(batch.start, batch.start + batch.n):
+            self.store.add_failure(key, i, error, attempts)
+        self._schedule_flush()
+        return [Completion(text="", index=i, error=error) for i in range(batch.start, batch.start + batch.n)]
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self.store.flush()
+
+    def summary(self) -> dict[str, Any]:
+        """Counters and ledger as plain data."""
+        s = self.stats
+        return {
+            "backend": self.backend.name,
+            "requests": s.requests,
+            "samples": s.samples,
+            "cache_hits": s.cache_hits,
+            "retries": s.retries,
+            "failures": s.failures,
+            "ledger": self.ledger.as_dict(),
+        }

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from callscale.backends.base import Batch
+from callscale.backends.simulated import SimulatedBackend, with_temperature
+from callscale.records import Request
+
+
+async def test_draws_follow_the_distribution() -> None:
+    sim = SimulatedBackend.constant({"A": 0.6, "B": 0.3, "C": 0.1}, max_n=4000)
+    out = await sim.generate(Batch(Request.chat("sim", "q"), 0, 4000))
+    freq = Counter(c.text for c in out)
+    for answer, p in {"A": 0.6, "B": 0.3, "C": 0.1}.items():
+        assert abs(freq[answer] / 4000 - p) < 4 * math.sqrt(p * (1 - p) / 4000)
+
+
+async def test_reproducible_and_index_addressed() -> None:
+    sim = SimulatedBackend.constant({"A": 0.5, "B": 0.5})
+    r = Request.chat("sim", "q")
+    whole = [c.text for c in await sim.generate(Batch(r, 0, 10))]
+    tail = [c.text for c in await sim.generate(Batch(r, 6, 4))]
+    assert whole[6:] == tail
+
+
+async def test_logprobs_return_the_distribution() -> None:
+    sim = SimulatedBackend.constant({"A": 0.7, "B": 0.2, "C": 0.1})
+    out = await sim.generate(Batch(Request.chat("sim", "q", logprobs=True, top_logprobs=2), 0, 1))
+    top = out[0].logprobs[0].top  # type: ignore[index]
+    assert [a for a, _ in top] == ["A", "B"] and math.exp(top[0][1]) == pytest.approx(0.7)
+
+
+def test_temperature() -> None:
+    d = with_temperature({"A": 0.6, "B": 0.4}, 0.5)
+    assert d["A"] == pytest.approx(0.36 / 0.52)
+    assert with_temperature({"A": 0.6, "B": 0.4}, 0) == {"A": 1.0, "B": 0.0}

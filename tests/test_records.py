@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from callscale.records import Completion, ModelCard, Request, Sampling, Usage
+
+
+def test_key_ignores_nothing_but_n_and_seed() -> None:
+    a = Request.chat("m", "q", temperature=0.7)
+    assert a.key("b") == Request.chat("m", "q", temperature=0.7).key("b")
+    assert a.key("b") != a.key("other-backend")
+    assert a.key("b") != Request.chat("m", "q", temperature=0.8).key("b")
+    assert a.key("b") != Request.chat("m", "q", temperature=0.7, top_k=40).key("b")
+    assert a.key("b") != Request.chat("m", "q", temperature=0.7, extra={"cache_prompt": False}).key("b")
+    assert a.key("b") != Request.chat("m2", "q", temperature=0.7).key("b")
+
+
+def test_seeds_are_consecutive_per_pool() -> None:
+    r = Request.chat("m", "q")
+    assert [r.seed_for(i) - r.seed_for(0) for i in range(4)] == [0, 1, 2, 3]
+    assert Request.chat("m", "other").seed_for(0) != r.seed_for(0)
+
+
+def test_identity_round_trips() -> None:
+    r = Request.chat("m", "q", system="be brief", stop=("\n",), logprobs=True, top_logprobs=5, extra={"grammar": "x"})
+    assert Request.from_identity(r.identity()) == r
+    p = Request.completion("base", "2+2=", max_tokens=3)
+    assert Request.from_identity(p.identity()).key("x") == p.key("x")
+
+
+def test_request_needs_exactly_one_input() -> None:
+    with pytest.raises(ValueError):
+        Request(model="m")
+    with pytest.raises(ValueError):
+        Request(model="m", prompt="p", messages=())
+
+
+def test_usage_and_card() -> None:
+    u = Usage(10, 5)
+    assert (u.total_tokens, u.forward_passes) == (15, 6)
+    assert ModelCard("m", 1, 1.0, 2.0).dollars(u) == pytest.approx((10 + 10) / 1e6)
+    assert ModelCard("m", 1).dollars(u) is None
+    assert Completion("x", 0).ok and not Completion("", 0, error="boom").ok
+    assert Sampling().top_k == 0 and Sampling().min_p == 0.0

@@ -58,6 +58,7 @@ class LoopbackServer:
         answer: str = "4",
         seed: int = 0,
         port: int = 0,
+        record: bool = False,
     ) -> None:
         unknown = set(fault_kinds) - set(FAULT_KINDS)
         if unknown:
@@ -71,6 +72,8 @@ class LoopbackServer:
         self.answer = answer
         self.port = port
         self.counters = Counters()
+        self.record = record
+        self.answered_bodies: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
         self._client: httpx.AsyncClient | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -165,6 +168,8 @@ class LoopbackServer:
             status, payload = 200, self._fake(path, body)
         if status == 200:
             self.counters.answered += 1
+            if self.record:
+                self.answered_bodies.append(json.loads(body or b"{}"))
             with contextlib.suppress(ValueError, KeyError):
                 self.counters.samples_answered += len(json.loads(payload)["choices"])
         self._write(writer, status, payload)

@@ -60,7 +60,7 @@ def test_bad_jsonl_names_file_and_line(tmp_path: Path) -> None:
 def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not sqlite at all" * 100)
-    with pytest.raises(ValueError, match="junk.sqlite"):
+    with pytest.raises(ValueError, match=r"junk\.sqlite"):
         Store(junk)
 
 

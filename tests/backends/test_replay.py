@@ -30,5 +30,5 @@ async def test_replay_reproduces_a_recorded_run_offline(tmp_path: Path) -> None:
 
 
 def test_missing_replay_file_is_a_configuration_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="nope.jsonl"):
+    with pytest.raises(ConfigurationError, match=r"nope\.jsonl"):
         ReplayBackend.open(tmp_path / "nope.jsonl")

@@ -139,7 +139,8 @@ class LoopbackServer:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError, asyncio.CancelledError):
             pass
         finally:
-            self._connections.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._connections.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 

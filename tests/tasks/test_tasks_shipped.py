@@ -11,9 +11,11 @@ from callscale.tasks import (
     UnknownTaskError,
     get_task,
     load_shipped,
+    register_task,
     shipped_manifest,
     shipped_names,
     task_names,
+    unregister_task,
 )
 from callscale.tasks.loaders import dumps_rows, item_to_row
 from callscale.tasks.parsers import LETTERS
@@ -148,6 +150,21 @@ def test_registry_names_and_unknown_name_error() -> None:
     for name in names:
         assert name in message
     assert get_task("arc_easy") is get_task("arc_easy")  # cached
+
+
+def test_register_and_unregister() -> None:
+    register_task("two_sums", lambda: get_task("gsm8k").subset(2, seed=0))
+    try:
+        assert len(get_task("two_sums")) == 2
+        with pytest.raises(ValueError, match="already registered"):
+            register_task("two_sums", lambda: get_task("gsm8k"))
+        register_task("two_sums", lambda: get_task("gsm8k").subset(3), replace=True)
+        assert len(get_task("two_sums")) == 3
+    finally:
+        unregister_task("two_sums")
+    assert "two_sums" not in task_names()
+    with pytest.raises(UnknownTaskError):
+        unregister_task("two_sums")
 
 
 def test_boolq_is_balanced_enough_and_free_form() -> None:

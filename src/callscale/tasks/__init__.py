@@ -36,7 +36,7 @@ from callscale.tasks.parsers import (
     parse_text,
     parse_yes_no,
 )
-from callscale.tasks.registry import UnknownTaskError, get_task, register_task, task_names
+from callscale.tasks.registry import UnknownTaskError, get_task, register_task, task_names, unregister_task
 from callscale.tasks.scorers import exact_match, normalized_match, numeric_match, reference_recall, reference_strings
 
 __all__ = [
@@ -77,5 +77,6 @@ __all__ = [
     "shipped_manifest",
     "shipped_names",
     "task_names",
+    "unregister_task",
     "write_jsonl",
 ]

@@ -18,7 +18,7 @@ from callscale.tasks.loaders import load_shipped, shipped_manifest
 from callscale.tasks.parsers import parse_choice, parse_number, parse_text, parse_yes_no
 from callscale.tasks.scorers import exact_match, numeric_match, reference_recall
 
-__all__ = ["UnknownTaskError", "get_task", "register_task", "task_names"]
+__all__ = ["UnknownTaskError", "get_task", "register_task", "task_names", "unregister_task"]
 
 MC_TEMPLATE = "{question}\n\n{options}\n\nAnswer with the letter ({letters}) of the correct option."
 MATH_TEMPLATE = '{question}\n\nThink step by step, then give the final answer on the last line in the form "Answer: <number>".'
@@ -48,14 +48,28 @@ def register_task(name: str, factory: TaskFactory, *, replace: bool = False) -> 
 
     Example:
         >>> from callscale.tasks.items import Item, Task
-        >>> register_task("tiny", lambda: Task("tiny", (Item(id="1", question="1+1", answer="2"),), "{question}"),
-        ...               replace=True)
+        >>> register_task("tiny", lambda: Task("tiny", (Item(id="1", question="1+1", answer="2"),), "{question}"))
         >>> len(get_task("tiny"))
         1
+        >>> unregister_task("tiny")
     """
     if name in _FACTORIES and not replace:
         raise ValueError(f"task {name!r} is already registered (pass replace=True to override)")
     _FACTORIES[name] = factory
+    _CACHE.pop(name, None)
+
+
+def unregister_task(name: str) -> None:
+    """Remove task ``name`` from the registry (unknown names raise :class:`UnknownTaskError`).
+
+    Example:
+        >>> register_task("scratch", lambda: get_task("gsm8k").subset(2))
+        >>> unregister_task("scratch"); "scratch" in task_names()
+        False
+    """
+    if name not in _FACTORIES:
+        raise UnknownTaskError(f"unknown task {name!r}")
+    del _FACTORIES[name]
     _CACHE.pop(name, None)
 
 

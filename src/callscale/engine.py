@@ -91,6 +91,10 @@ class Engine:
         self._cards = dict(cards or {})
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._flush_scheduled = False
+        # Pools filled while a bulk lookup is outstanding, so its stale view is not trusted.
+        self._fills = 0
+        self._filled_at: dict[str, int] = {}
+        self._bulk_active = 0
 
     # -- public API --------------------------------------------------------------------------
     def card(self, model: str) -> ModelCard:
@@ -105,32 +109,46 @@ class Engine:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         key = request.key(self.backend.name)
-        while (pending := self._inflight.get(key)) is not None:
-            await asyncio.shield(pending)
-        have = self.store.pool(key, k)
-        if len(have) < k:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = done
-            try:
-                fresh = await self._fill(request, key, k, {c.index for c in have})
-            finally:
-                del self._inflight[key]
-                done.set_result(None)
-            self.stats.cache_hits += len(have)
-            samples = sorted(have + fresh, key=lambda c: c.index)
-        else:
-            self.stats.cache_hits += k
-            samples = have
-        card = self.card(request.model)
-        for c in samples:
-            self.ledger.record(node, card, c, depth)
-        return samples
+        return await self._complete(request, k, key, None, node, depth)
 
     async def complete_many(
         self, asks: Sequence[tuple[Request, int]], *, node: str = "default", depth: int = 1
     ) -> list[list[Completion]]:
-        """:meth:`complete` for many (request, k) pairs at once, results in the same order."""
-        return list(await asyncio.gather(*(self.complete(r, k, node=node, depth=depth) for r, k in asks)))
+        """:meth:`complete` for many (request, k) pairs at once, results in the same order.
+
+        Stored samples are looked up in bulk; only pools with missing samples become tasks.
+        """
+        if any(k < 1 for _, k in asks):
+            raise ValueError("every k must be at least 1")
+        name = self.backend.name
+        keys = [r.key(name) for r, _ in asks]
+        stored = self.store.pools(keys, max((k for _, k in asks), default=1))
+        epoch = self._fills
+        self._bulk_active += 1
+        results: list[list[Completion] | None] = [None] * len(asks)
+        waiting: list[tuple[int, Request, int, str, list[Completion]]] = []
+        for i, ((request, k), key) in enumerate(zip(asks, keys, strict=True)):
+            have = [c for c in stored.get(key, ()) if c.index < k]
+            if len(have) == k and key not in self._inflight:
+                self.stats.cache_hits += k
+                self._record(request, have, node, depth)
+                results[i] = have
+            else:
+                waiting.append((i, request, k, key, have))
+        try:
+            # A few workers pull the misses in turn: a task per miss would cost more than a simulated call.
+            todo = iter(waiting)
+
+            async def worker() -> None:
+                for i, request, k, key, have in todo:
+                    results[i] = await self._complete(request, k, key, have, node, depth, epoch)
+
+            await asyncio.gather(*(worker() for _ in range(min(len(waiting), self._limit))))
+        finally:
+            self._bulk_active -= 1
+            if not self._bulk_active:
+                self._filled_at.clear()
+        return [r for r in results if r is not None]
 
     def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run ``work()`` on a fresh event loop; the store is flushed however it ends.
@@ -169,6 +187,37 @@ class Engine:
                 i += 1
             batches.append(Batch(request, start, i - start))
         return batches
+
+    async def _complete(self, request: Request, k: int, key: str, have: list[Completion] | None,
+                        node: str, depth: int, epoch: int = -1) -> list[Completion]:
+        while (pending := self._inflight.get(key)) is not None:
+            await asyncio.shield(pending)
+            have = None
+        if have is None or self._filled_at.get(key, -1) >= epoch:  # filled since the bulk lookup: read again
+            have = self.store.pool(key, k)
+        if len(have) < k:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = done
+            try:
+                fresh = await self._fill(request, key, k, {c.index for c in have})
+            finally:
+                del self._inflight[key]
+                if self._bulk_active:
+                    self._filled_at[key] = self._fills
+                self._fills += 1
+                done.set_result(None)
+            self.stats.cache_hits += len(have)
+            samples = sorted(have + fresh, key=lambda c: c.index) if have else fresh
+        else:
+            self.stats.cache_hits += k
+            samples = have
+        self._record(request, samples, node, depth)
+        return samples
+
+    def _record(self, request: Request, samples: list[Completion], node: str, depth: int) -> None:
+        card = self.card(request.model)
+        for c in samples:
+            self.ledger.record(node, card, c, depth)
 
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
         batches = self._batches(request, k, have)

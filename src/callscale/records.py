@@ -128,7 +128,11 @@ class Request:
 
     def key(self, backend: str) -> str:
         """The sample-pool key of this request on ``backend`` (hex SHA-256)."""
-        return hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()
+        cache = self.__dict__.setdefault("_keys", {})
+        key = cache.get(backend)
+        if key is None:
+            key = cache[backend] = hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()
+        return key
 
     @cached_property
     def _base_seed(self) -> int:

@@ -159,6 +159,29 @@ class Store:
             yield StoredSample(row[0], Request.from_identity(json.loads(row[1])), _completion(row[2:]))
 
     # -- writing -----------------------------------------------------------------------------
+    def pools(self, keys: Iterable[str], k: int) -> dict[str, list[Completion]]:
+        """Stored samples ``0 … k−1`` of many pools at once (absent pools are left out)."""
+        out: dict[str, list[Completion]] = {}
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                rows = self._db.execute(
+                    "SELECT key, idx, text, finish_reason, prompt_tokens, completion_tokens, latency_s, logprobs "
+                    f"FROM completions WHERE idx < ? AND key IN ({','.join('?' * len(chunk))}) ORDER BY key, idx",
+                    (k, *chunk),
+                ).fetchall()
+                for row in rows:
+                    out.setdefault(row[0], []).append(_completion(row[1:]))
+        for key in unique:
+            for row in self._pending.get(key, ()):
+                if row[1] < k:
+                    have = out.setdefault(key, [])
+                    if all(c.index != row[1] for c in have):
+                        have.append(_completion(row[1:8]))
+                        have.sort(key=lambda c: c.index)
+        return out
+
     def add(self, backend: str, request: Request, completions: Iterable[Completion]) -> None:
         """Queue completions for the next :meth:`flush` (failed ones are recorded as failures)."""
         key = request.key(backend)

@@ -156,8 +156,7 @@ class LocalBackend(OpenAICompatBackend):
 
     async def metrics(self) -> dict[str, float]:
         """llama.cpp's Prometheus counters (e.g. ``llamacpp:requests_processing``) as a dict."""
-        root = self.base_url.removesuffix("/v1")
-        response = await self._client.get(root + "/metrics")
+        response = await self._root.get("/metrics")
         out: dict[str, float] = {}
         for line in response.text.splitlines():
             if line and not line.startswith("#"):

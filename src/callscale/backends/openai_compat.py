@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -21,9 +20,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
-
 from callscale.backends.base import BackendError, Batch, ConfigurationError, TransientError
+from callscale.backends.http import HttpClient, HttpError, HttpResponse
 from callscale.records import Completion, ModelCard, TokenLogprob, Usage
 
 TokenCounting = Literal["usage", "tokenize"]
@@ -86,16 +84,14 @@ class OpenAICompatBackend:
         self.sampler_extras = sampler_extras
         self.token_counting = token_counting
         self._cards = dict(cards or {})
-        headers = {"Content-Type": "application/json"}
+        self._root_client: HttpClient | None = None
+        headers: dict[str, str] = {}
         if api_key_env:
             key = os.environ.get(api_key_env)
             if key:
                 headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-            limits=httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4),
-        )
+        self._client = HttpClient(self.base_url, headers=headers, timeout_s=timeout_s,
+                                  connect_timeout_s=min(10.0, timeout_s), max_connections=concurrency + 4)
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(base_url={self.base_url!r}, name={self.name!r})"
@@ -139,17 +135,17 @@ class OpenAICompatBackend:
         path = "/chat/completions" if batch.request.messages is not None else "/completions"
         started = time.perf_counter()
         try:
-            response = await self._client.post(self.base_url + path, content=json.dumps(self.body(batch)))
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise TransientError(f"{type(exc).__name__} talking to {self.name}") from None
+            response = await self._client.post_json(path, self.body(batch))
+        except HttpError as exc:
+            raise TransientError(f"{exc} ({self.name})") from None
         latency = time.perf_counter() - started
-        if response.status_code in _TRANSIENT_STATUS or response.status_code >= 500:
+        if response.status in _TRANSIENT_STATUS or response.status >= 500:
             raise TransientError(
-                f"HTTP {response.status_code} from {self.name}",
+                f"HTTP {response.status} from {self.name}",
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
-        if response.status_code >= 400:
-            raise BackendError(f"HTTP {response.status_code} from {self.name}: {_error_message(response)}")
+        if response.status >= 400:
+            raise BackendError(f"HTTP {response.status} from {self.name}: {_error_message(response)}")
         try:
             payload = response.json()
             choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
@@ -187,28 +183,39 @@ class OpenAICompatBackend:
 
     async def count_tokens(self, text: str) -> int:
         """Token count of ``text`` from llama.cpp's ``/tokenize`` endpoint."""
-        root = self.base_url.removesuffix("/v1")
         try:
-            response = await self._client.post(root + "/tokenize", json={"content": text})
-            response.raise_for_status()
+            response = await self._root.post_json("/tokenize", {"content": text})
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
             return len(response.json()["tokens"])
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+        except (HttpError, ValueError, KeyError) as exc:
             raise TransientError(f"counting tokens at {self.name} failed: {type(exc).__name__}") from None
 
     async def models(self) -> list[dict[str, Any]]:
         """The server's ``/v1/models`` listing."""
         try:
-            response = await self._client.get(self.base_url + "/models")
-            response.raise_for_status()
+            response = await self._client.get("/models")
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
             return list(response.json().get("data", []))
-        except (httpx.HTTPError, ValueError) as exc:
-            raise BackendError(f"cannot list models at {self.name}: {type(exc).__name__}") from None
+        except (HttpError, ValueError) as exc:
+            raise BackendError(f"cannot list models at {self.name}: {exc}") from None
+
+    @property
+    def _root(self) -> HttpClient:
+        """A client for the server root (llama.cpp's own endpoints live beside /v1)."""
+        if self._root_client is None:
+            self._root_client = HttpClient(self.base_url.removesuffix("/v1"), headers=self._client._head,
+                                           timeout_s=self._client.timeout_s, max_connections=4)
+        return self._root_client
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._root_client is not None:
+            await self._root_client.aclose()
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(response: HttpResponse) -> str:
     try:
         error = response.json().get("error", {})
         return str(error.get("message", error) if isinstance(error, dict) else error)[:300]

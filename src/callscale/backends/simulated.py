@@ -35,9 +35,14 @@ def _splitmix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def uniform(identity: str, seed: int, salt: int = 0) -> float:
+def identity_hash(identity: str) -> int:
+    """A stable 64-bit hash of a pool identity (Python's own ``hash`` is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=8).digest(), "big")
+
+
+def uniform(identity: str | int, seed: int, salt: int = 0) -> float:
     """A deterministic uniform number in [0, 1) for (identity, seed, salt)."""
-    base = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=8).digest(), "big")
+    base = identity if isinstance(identity, int) else identity_hash(identity)
     return _splitmix(base ^ _splitmix(seed * 1_000_003 + salt)) / 2.0**64
 
 
@@ -72,7 +77,7 @@ class Faults:
     retry_after_s: float | None = None
 
 
-def _pick(dist: Mapping[str, float], identity: str, seed: int) -> str:
+def _pick(dist: Mapping[str, float], identity: str | int, seed: int) -> str:
     u = uniform(identity, seed) * sum(dist.values())
     total = 0.0
     last = ""
@@ -151,16 +156,17 @@ class SimulatedBackend:
         if self.faults.rate > 0 and uniform(request.identity_json, batch.seed, salt=self.attempts) < self.faults.rate:
             raise TransientError("simulated fault", retry_after=self.faults.retry_after_s)
         prompt_tokens = self._prompt_tokens(request)
-        dist = self.distribution(request)
-        ranked = tuple((a, math.log(p)) for a, p in sorted(dist.items(), key=lambda x: -x[1]) if p > 0)
-        top_n = request.sampling.top_logprobs or len(ranked)
+        dist = self.responder(request)
+        if request.sampling.temperature != 1.0:
+            dist = with_temperature(dist, request.sampling.temperature)
+        identity = identity_hash(request.identity_json)
         out = []
         for j in range(batch.n):
-            text = _pick(dist, request.identity_json, request.seed_for(batch.start + j))
+            text = _pick(dist, identity, request.seed_for(batch.start + j))
             n_out = self._completion_tokens if isinstance(self._completion_tokens, int) else self._completion_tokens(text)
             lp = None
             if request.sampling.logprobs:
-                lp = (TokenLogprob(text, math.log(dist[text]), ranked[:top_n]),)
+                lp = self._logprobs(dist, text, request.sampling.top_logprobs)
             out.append(
                 Completion(
                     text=text,
@@ -171,6 +177,12 @@ class SimulatedBackend:
                 )
             )
         return out
+
+    @staticmethod
+    def _logprobs(dist: Mapping[str, float], text: str, top_n: int) -> tuple[TokenLogprob, ...]:
+        total = sum(dist.values())
+        ranked = tuple((a, math.log(p / total)) for a, p in sorted(dist.items(), key=lambda x: -x[1]) if p > 0)
+        return (TokenLogprob(text, math.log(dist[text] / total), ranked[: top_n or len(ranked)]),)
 
     async def aclose(self) -> None:
         return None

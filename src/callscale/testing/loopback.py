@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -148,6 +150,9 @@ class LoopbackServer:
         if method == "GET" and path.endswith("/health"):
             self._write(writer, 200, b'{"status":"ok"}')
             return True
+        if method == "GET" and path == "/__counters":
+            self._write(writer, 200, json.dumps({**self.counters.as_dict(), "bodies": self.answered_bodies}).encode())
+            return True
         self.counters.requests += 1
         fault = self._draw_fault()
         if fault is not None:
@@ -210,14 +215,57 @@ class LoopbackServer:
         writer.write(head.encode("latin-1") + payload)
 
 
+class LoopbackProcess:
+    """A :class:`LoopbackServer` in its own process (no GIL shared with the client under test).
+
+    Example:
+        >>> with LoopbackProcess(latency_s=0.1) as server:  # doctest: +SKIP
+        ...     print(server.base_url, server.counters()["requests"])
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings = settings
+        self._process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> LoopbackProcess:
+        command = [sys.executable, "-m", "callscale.testing.loopback", "--settings", json.dumps(self.settings)]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line.strip().isdigit():
+            self._process.kill()
+            raise RuntimeError("loopback server did not start")
+        self.port = int(line)
+        return self
+
+    def counters(self) -> dict[str, Any]:
+        """Counters (and, with ``record=True``, the answered request bodies) read from the server."""
+        return dict(httpx.get(f"http://127.0.0.1:{self.port}/__counters", timeout=10).json())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+
+
 def main() -> None:
     """Run a loopback server from the command line (used by benchmarks in a separate process)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--settings", default=None, help="JSON of LoopbackServer keyword arguments")
     args = parser.parse_args()
-    server = LoopbackServer(latency_s=args.latency, fault_rate=args.fault_rate, port=args.port)
+    settings = json.loads(args.settings) if args.settings else {
+        "latency_s": args.latency, "fault_rate": args.fault_rate, "port": args.port}
+    if "fault_kinds" in settings:
+        settings["fault_kinds"] = tuple(settings["fault_kinds"])
+    server = LoopbackServer(**settings)
 
     async def serve() -> None:
         await server.start()

@@ -1,0 +1,268 @@
+"""The searcher interface and the search loop.
+
+A :class:`Searcher` is built for one space and budget and answers one question:
+``propose(history, n) -> list[Proposal]`` — given the trials so far (from the archive), which
+configurations to evaluate next. Searchers derive everything from ``history`` and their seed
+(random generators are re-seeded from the number of trials seen), so a search resumed from its
+archive continues as if it had never stopped. This is Optuna's ask/tell with the archive as the
+only memory.
+
+:func:`run_search` drives a searcher against an :class:`~callscale.search.environment.Environment`,
+recording every trial in an :class:`~callscale.search.archive.Archive` before and after it runs.
+
+Example:
+    >>> from callscale.search.random_search import RandomSearcher
+    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> bench = AgentTTSBenchmark()
+    >>> result = run_search(bench, RandomSearcher(bench.space, 900, seed=1), n_trials=5)
+    >>> len(result.trials), all(bench.space.within(t.config, 900) for t in result.trials)
+    (5, True)
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from callscale.search.archive import FAILED, FINISHED, Archive, Trial, best_trial
+from callscale.search.budget import Number, as_fraction
+from callscale.search.environment import Environment, TrialResult, evaluate_test
+from callscale.search.space import Config, Space
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A configuration a searcher wants evaluated, with the reasoning (guideline) behind it.
+
+    Example:
+        >>> Proposal(Config.of(("3B", 1)), "start small").guideline
+        'start small'
+    """
+
+    config: Config
+    guideline: str = ""
+
+
+class Searcher(ABC):
+    """Base class of all searchers: a space, a budget, a seed, and :meth:`propose`.
+
+    Subclasses implement :meth:`propose`; they must only return configurations within budget
+    (:meth:`feasible` checks) and should avoid configurations already in ``history``.
+    """
+
+    name: ClassVar[str] = "searcher"
+
+    def __init__(self, space: Space, budget: Number, *, seed: int = 0) -> None:
+        self.space = space
+        self.budget = as_fraction(budget)
+        self.seed = int(seed)
+        if space.min_cost() > self.budget:
+            raise ValueError(f"no configuration fits budget {float(self.budget):g}")
+
+    @abstractmethod
+    def propose(self, history: Sequence[Trial], n: int = 1) -> list[Proposal]:
+        """Up to ``n`` new configurations to evaluate, given the trials so far."""
+
+    # -- helpers for subclasses ------------------------------------------------------------------
+    def feasible(self, config: Config) -> bool:
+        """Whether ``config`` belongs to the space and fits the budget."""
+        return self.space.within(config, self.budget)
+
+    def rng(self, history: Sequence[Trial], salt: int = 0) -> random.Random:
+        """A generator seeded from the searcher seed and the length of ``history`` (resumable)."""
+        return random.Random(zlib.crc32(f"{self.name}:{self.seed}:{len(history)}:{salt}".encode()))
+
+    def random_unseen(self, history: Sequence[Trial], n: int, exclude: set[str] | None = None) -> list[Config]:
+        """Up to ``n`` distinct uniformly drawn feasible configurations not in ``history``/``exclude``."""
+        out: list[Config] = []
+        if n <= 0:
+            return out
+        seen = tried_keys(history) | (exclude or set())
+        rng = self.rng(history, salt=7)
+        for _ in range(20):
+            for c in self.space.sample(rng, self.budget, k=max(4 * n, 8)):
+                if c.key not in seen:
+                    seen.add(c.key)
+                    out.append(c)
+                    if len(out) == n:
+                        return out
+        for c in self.space.enumerate(self.budget):  # nearly exhausted space: scan
+            if c.key not in seen:
+                seen.add(c.key)
+                out.append(c)
+                if len(out) == n:
+                    break
+        return out
+
+
+def tried_keys(history: Sequence[Trial]) -> set[str]:
+    """Keys of every configuration in ``history`` (whatever the status).
+
+    Example:
+        >>> tried_keys([Trial("s", 1, Config.of(("3B", 1)), "finished", score=0.1)])
+        {'[["3B",1]]'}
+    """
+    return {t.config.key for t in history}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Outcome of :func:`run_search`: every trial of the search, the best one, its test score."""
+
+    search_id: str
+    searcher: str
+    budget: float
+    trials: tuple[Trial, ...]
+    best: Trial | None
+    test: TrialResult | None = None
+    skipped: int = 0
+
+    @property
+    def scores(self) -> list[float]:
+        """Scores of finished trials in order."""
+        return [t.score for t in self.trials if t.done and t.score is not None]
+
+
+def run_search(
+    env: Environment,
+    searcher: Searcher,
+    *,
+    n_trials: int = 50,
+    archive: Archive | None = None,
+    search_id: str | None = None,
+    batch_size: int = 1,
+    test: bool = False,
+    on_trial: Callable[[Trial], None] | None = None,
+) -> SearchResult:
+    """Run ``searcher`` on ``env`` until the search holds ``n_trials`` finished or failed trials.
+
+    Every trial is recorded ``running`` before evaluation and ``finished``/``failed`` after.
+    Given an archive that already holds trials of ``search_id``, the search resumes: trials left
+    ``running`` by an interruption are evaluated again under their numbers, then new trials
+    continue the numbering; configurations already finished are never evaluated again.
+    Proposals outside the space or budget are skipped (counted in ``SearchResult.skipped``).
+    An exception from ``evaluate`` marks the trial failed and the search goes on; interrupts
+    (KeyboardInterrupt, SystemExit) leave it ``running`` and propagate.
+
+    With ``test=True`` and an environment that has a test split, the best configuration is also
+    scored on it.
+
+    Example:
+        >>> from callscale.search.grid import GridSearcher
+        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> bench = AgentTTSBenchmark()
+        >>> run_search(bench, GridSearcher(bench.space, 500), n_trials=3, search_id="g").search_id
+        'g'
+    """
+    if searcher.space.fingerprint != env.space.fingerprint:
+        raise ValueError("the searcher and the environment have different spaces")
+    archive = archive if archive is not None else Archive(":memory:")
+    search_id = search_id or uuid.uuid4().hex[:12]
+    archive.open_search(
+        search_id,
+        space_fingerprint=env.space.fingerprint,
+        budget=float(searcher.budget),
+        searcher=searcher.name,
+    )
+
+    def evaluate(trial: Trial) -> None:
+        try:
+            result = env.evaluate(trial.config)
+        except Exception as exc:  # recorded, never silently dropped
+            done = archive.fail(search_id, trial.number, f"{type(exc).__name__}: {exc}")
+        else:
+            done = archive.finish(search_id, trial.number, result)
+        if on_trial is not None:
+            on_trial(done)
+
+    for trial in archive.pending(search_id):
+        evaluate(archive.restart(search_id, trial.number))
+
+    skipped = 0
+    idle_rounds = 0
+    while True:
+        history = archive.trials(search_id)
+        done_count = sum(1 for t in history if t.status in (FINISHED, FAILED))
+        if done_count >= n_trials:
+            break
+        want = min(batch_size, n_trials - done_count)
+        seen = tried_keys(history)
+        accepted = 0
+        for proposal in searcher.propose(history, want):
+            if accepted >= want:
+                break
+            if proposal.config.key in seen or not searcher.feasible(proposal.config):
+                skipped += 1
+                continue
+            seen.add(proposal.config.key)
+            accepted += 1
+            evaluate(archive.begin(search_id, proposal.config, proposal.guideline))
+        if accepted == 0:
+            idle_rounds += 1
+            if idle_rounds >= 3:  # exhausted space or a searcher with nothing new to offer
+                break
+        else:
+            idle_rounds = 0
+
+    trials = tuple(archive.trials(search_id))
+    best = best_trial(trials)
+    test_result = None
+    if test and best is not None:
+        test_result = evaluate_test(env, best.config)
+        if test_result is not None:
+            best = archive.set_test_score(search_id, best.number, test_result.score)
+            trials = tuple(archive.trials(search_id))
+    return SearchResult(search_id, searcher.name, float(searcher.budget), trials, best, test_result, skipped)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring a search against a known optimum (simulated benchmarks).
+
+
+def incumbent_configs(trials: Sequence[Trial]) -> list[Config | None]:
+    """After each trial, the configuration a searcher would report (best observed so far).
+
+    Example:
+        >>> ts = [Trial("s", 1, Config.of(("a", 1)), "finished", score=0.2, cost=1.0),
+        ...       Trial("s", 2, Config.of(("a", 2)), "finished", score=0.1, cost=1.0)]
+        >>> [c.key for c in incumbent_configs(ts)]
+        ['[["a",1]]', '[["a",1]]']
+    """
+    out: list[Config | None] = []
+    seen: list[Trial] = []
+    for t in trials:
+        seen.append(t)
+        best = best_trial(seen)
+        out.append(best.config if best is not None else None)
+    return out
+
+
+def regret_curve(trials: Sequence[Trial], true_score: Callable[[Config], float], optimum: float) -> list[float]:
+    """Regret ``optimum − true_score(incumbent)`` after each trial (``optimum`` before any finish).
+
+    Example:
+        >>> ts = [Trial("s", 1, Config.of(("a", 1)), "finished", score=0.2, cost=1.0)]
+        >>> regret_curve(ts, lambda c: 0.2, 0.5)
+        [0.3]
+    """
+    return [optimum - true_score(c) if c is not None else optimum for c in incumbent_configs(trials)]
+
+
+def trials_to_find(trials: Sequence[Trial], optimal_keys: set[str] | str) -> int | None:
+    """1-based index of the first trial whose configuration is optimal, or None if never.
+
+    Example:
+        >>> ts = [Trial("s", 1, Config.of(("a", 1)), "finished", score=0.2)]
+        >>> trials_to_find(ts, '[["a",1]]'), trials_to_find(ts, {'[["b",1]]'})
+        (1, None)
+    """
+    keys = {optimal_keys} if isinstance(optimal_keys, str) else optimal_keys
+    for i, t in enumerate(trials, start=1):
+        if t.config.key in keys:
+            return i
+    return None

@@ -308,7 +308,7 @@ def match_model(value: Any, candidates: Sequence[tuple[str, int]]) -> str | None
     if isinstance(value, int | float):
         target = float(value) * (1e9 if value < 1e6 else 1.0)
         best = min(candidates, key=lambda c: abs(math.log(max(c[1], 1)) - math.log(max(target, 1))))
-        return best[0] if abs(best[1] - target) <= 0.1 * best[1] else None
+        return best[0] if abs(best[1] - target) <= 0.05 * best[1] else None
     text = str(value).strip()
     if text in names:
         return text

@@ -138,6 +138,7 @@ def run_search(
     batch_size: int = 1,
     test: bool = False,
     on_trial: Callable[[Trial], None] | None = None,
+    stop: Callable[[Sequence[Trial]], bool] | None = None,
 ) -> SearchResult:
     """Run ``searcher`` on ``env`` until the search holds ``n_trials`` finished or failed trials.
 
@@ -149,8 +150,9 @@ def run_search(
     An exception from ``evaluate`` marks the trial failed and the search goes on; interrupts
     (KeyboardInterrupt, SystemExit) leave it ``running`` and propagate.
 
-    With ``test=True`` and an environment that has a test split, the best configuration is also
-    scored on it.
+    ``stop(trials)``, when given, is asked after every trial and ends the search early when true
+    (e.g. a target score reached). With ``test=True`` and an environment that has a test split, the
+    best configuration is also scored on it.
 
     Example:
         >>> from callscale.search.grid import GridSearcher
@@ -188,7 +190,7 @@ def run_search(
     while True:
         history = archive.trials(search_id)
         done_count = sum(1 for t in history if t.status in (FINISHED, FAILED))
-        if done_count >= n_trials:
+        if done_count >= n_trials or (stop is not None and history and stop(history)):
             break
         want = min(batch_size, n_trials - done_count)
         seen = tried_keys(history)
@@ -202,6 +204,8 @@ def run_search(
             seen.add(proposal.config.key)
             accepted += 1
             evaluate(archive.begin(search_id, proposal.config, proposal.guideline))
+            if stop is not None and stop(archive.trials(search_id)):
+                break
         if accepted == 0:
             idle_rounds += 1
             if idle_rounds >= 3:  # exhausted space or a searcher with nothing new to offer

@@ -132,3 +132,41 @@ class TaskWorld:
         dist = dict.fromkeys(others, (1.0 - self.route_skill) / max(1, len(others)))
         dist[domain] = self.route_skill if others else 1.0
         return dist
+
+
+def synthetic_answers(task: Task, *, seed: int = 0, easy_fraction: float = 0.6, p_easy: float = 0.75,
+                      p_hard: float = 0.3, abstain: float = 0.05) -> dict[str, dict[str, float]]:
+    """Answer distributions for a simulated run of a real task: a two-level mixture of easy items
+    (gold with probability ``p_easy``) and hard ones (gold with ``p_hard``, a distractor ahead of it).
+
+    Example:
+        >>> from callscale.tasks.items import Item, Task
+        >>> task = Task("t", (Item(id="a", question="2+2?", answer="4"),), "{question}")
+        >>> round(sum(synthetic_answers(task)["a"].values()), 9)
+        1.0
+    """
+    import random
+
+    out: dict[str, dict[str, float]] = {}
+    for item in task.items:
+        rng = random.Random(f"{seed}/{item.id}")
+        easy = rng.random() < easy_fraction
+        p_gold = (p_easy if easy else p_hard) * (1 - abstain)
+        if item.choices:
+            wrong = [letter for letter in LETTERS[: len(item.choices)] if letter != item.answer]
+        else:
+            try:
+                g = int(float(item.answer))
+                wrong = [str(g + 1), str(g - 1), str(g * 10)]
+            except ValueError:
+                wrong = [f"not {item.answer}", f"maybe {item.answer}s", "unknown"]
+        rng.shuffle(wrong)
+        rest = (1 - abstain) - p_gold
+        top = rest * (0.6 if not easy else 0.4)  # on hard items one distractor leads
+        dist = {item.answer: p_gold, wrong[0]: top}
+        for w in wrong[1:]:
+            dist[w] = dist.get(w, 0.0) + (rest - top) / max(1, len(wrong) - 1)
+        if abstain:
+            dist["I am not sure."] = abstain
+        out[item.id] = dist
+    return out

@@ -1,0 +1,127 @@
+"""Conventions every command shares: --store, --json, backend options, exit code 2 for user errors,
+progress on stderr, results on stdout.
+
+Example:
+    >>> default_store_path().name
+    'store.sqlite'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from callscale.backends.base import ConfigurationError
+from callscale.backends.factory import BackendSpec
+from callscale.engine import Engine
+
+stdout = Console(highlight=False)
+if not stdout.is_terminal:  # piped output: wide enough for the cost tables
+    stdout = Console(highlight=False, width=160)
+stderr = Console(stderr=True, highlight=False)
+
+STORE_HELP = "SQLite store of every completion (reused across runs); default: $CALLSCALE_STORE or the user cache."
+
+
+def default_store_path() -> Path:
+    """$CALLSCALE_STORE, else $XDG_CACHE_HOME/callscale/store.sqlite, else ~/.cache/callscale/store.sqlite."""
+    if os.environ.get("CALLSCALE_STORE"):
+        return Path(os.environ["CALLSCALE_STORE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "callscale" / "store.sqlite"
+
+
+class UserError(Exception):
+    """Anything the user can fix: reported in one line, exit code 2."""
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the exit to raise (code 2)."""
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(2)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn configuration, data and input errors into one clear line and exit code 2."""
+    from callscale.networks import NetworkError
+    from callscale.tasks.loaders import TaskDataError
+    from callscale.tasks.registry import UnknownTaskError
+
+    try:
+        yield
+    except (UserError, ConfigurationError, NetworkError, TaskDataError, UnknownTaskError, FileNotFoundError) as exc:
+        message = str(exc.args[0]) if isinstance(exc, UnknownTaskError | KeyError) and exc.args else str(exc)
+        raise fail(message) from None
+
+
+def backend_spec(backend: str, model: str | None, base_url: str | None, api_key_env: str | None,
+                 replay: Path | None, concurrency: int | None, params: int | None = None) -> BackendSpec:
+    """Validated backend spec from the common options."""
+    return BackendSpec(kind=backend, model=model, base_url=base_url, api_key_env=api_key_env, replay_path=replay,
+                       concurrency=concurrency, params=params).validate()
+
+
+def emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+    """Print ``result`` as JSON on stdout, or render it for people."""
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+    else:
+        render(result)
+
+
+def human(n: float) -> str:
+    """Compact number: 1.2k, 3.4M, 5.6G, 7.8T."""
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return f"{n:.3g}" if isinstance(n, float) and not n.is_integer() else str(int(n))
+
+
+def cost_table(ledger: dict[str, Any], title: str = "cost per node") -> Table:
+    """The ledger as a table: spent (calls made now) and system (what the system costs fresh)."""
+    table = Table(title=title, title_justify="left")
+    for column in ("node", "model", "calls", "cache hits", "prompt tok", "compl tok", "fwd passes", "m·n",
+                   "FLOPs", "$", "depth", "spent calls", "spent m·n"):
+        table.add_column(column, justify="left" if column in ("node", "model") else "right")
+    rows = [*ledger["lines"], ledger["total"]]
+    for line in rows:
+        sysc, spent = line["system"], line["spent"]
+        dollars = "—" if sysc["dollars"] is None else f"{sysc['dollars']:.4f}"
+        table.add_row(line["node"], line["model"], str(sysc["calls"]), str(line["cache_hits"]),
+                      human(sysc["prompt_tokens"]), human(sysc["completion_tokens"]), human(sysc["forward_passes"]),
+                      human(sysc["primitive_cost"]), human(sysc["flops"]), dollars, str(line["depth"]),
+                      str(spent["calls"]), human(spent["primitive_cost"]),
+                      end_section=line is rows[-2])
+    return table
+
+
+@contextlib.contextmanager
+def progress(engine: Engine, label: str, enabled: bool = True) -> Iterator[None]:
+    """A live status line on stderr: calls/s, cache hits, failures, spent and system cost."""
+    if not enabled or not stderr.is_terminal:
+        yield
+        return
+
+    def render() -> Text:
+        s, total = engine.stats, engine.ledger.total()
+        elapsed = max(1e-9, time.perf_counter() - started)
+        return Text(f"{label}: {s.samples} calls ({s.samples / elapsed:.1f}/s) · {s.cache_hits} cache hits · "
+                    f"{s.retries} retries · {s.failures} failed · spent m·n {human(total.spent.primitive_cost)} · "
+                    f"system m·n {human(total.system.primitive_cost)}")
+
+    started = time.perf_counter()
+    with Live(render(), console=stderr, refresh_per_second=4, transient=False, get_renderable=render):
+        yield

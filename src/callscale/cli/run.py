@@ -1,0 +1,115 @@
+"""``callscale run``: a network of primitives over a task, with accuracy, abstentions and costs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callscale.backends.factory import open_backend
+from callscale.cli.common import (
+    STORE_HELP,
+    UserError,
+    backend_spec,
+    cost_table,
+    default_store_path,
+    emit,
+    progress,
+    stdout,
+    user_errors,
+)
+from callscale.engine import Engine
+from callscale.store import Store
+
+
+def run(
+    task: str = typer.Option(..., help="Task name (see `callscale tasks`) or a JSONL file of items."),
+    network: str = typer.Option("vote", help="Built-in network (generate, vote, filter_vote, select, knockout, fuse, "
+                                             "verify) or a YAML/TOML network file."),
+    k: int = typer.Option(5, min=1, help="Samples per item for built-in networks."),
+    limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
+    model: str | None = typer.Option(None, help="Model name (default: the embedded local model)."),
+    judge_model: str | None = typer.Option(None, help="Judge model for filter/select/knockout/fuse/verify."),
+    temperature: float = typer.Option(1.0, min=0.0, help="Sampling temperature of the generator."),
+    max_tokens: int | None = typer.Option(None, min=1, help="Cap on generated tokens per answer."),
+    permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
+    show_answers: bool = typer.Option(False, help="Print each item's answer next to the gold one."),
+    backend: str = typer.Option("local", help="local | openai | simulated | replay"),
+    base_url: str | None = typer.Option(None, help="Server URL for --backend openai (…/v1)."),
+    api_key_env: str | None = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
+    replay: Path | None = typer.Option(None, help="Recorded store or JSONL for --backend replay."),
+    concurrency: int | None = typer.Option(None, min=1, help="Calls in flight (default: the backend's)."),
+    store: Path | None = typer.Option(None, help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
+) -> None:
+    """Run a network over a task and report accuracy (95 % CI), abstain rate and cost per node."""
+    from callscale.networks import builtin_network, load_network, run_network
+    from callscale.primitives.world import TaskWorld, synthetic_answers
+
+    with user_errors():
+        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency)
+        the_task = load_task(task, limit)
+        path = Path(network)
+        if path.suffix in (".yaml", ".yml", ".toml") or path.exists():
+            net = load_network(path, default_model=spec.model_name)
+        else:
+            net = builtin_network(network, spec.model_name, k=k, judge_model=judge_model, temperature=temperature,
+                                  permute=permute, max_tokens=max_tokens)
+        store_path = store or default_store_path()
+
+        def world() -> Any:
+            return TaskWorld(the_task, synthetic_answers(the_task))
+
+        async def main() -> dict[str, Any]:
+            async with open_backend(spec, responder=world) as live:
+                with Store(store_path) as db:
+                    engine = Engine(live, store=db, concurrency=spec.concurrency)
+                    run_id = db.start_run("run", {"task": the_task.name, "network": net.name, "backend": live.name,
+                                                  "items": len(the_task)})
+                    with progress(engine, f"{net.name} on {the_task.name}", not as_json):
+                        result = await run_network(net, the_task, engine)
+                    summary = result.as_dict() | {"backend": live.name, "store": str(store_path),
+                                                  "calls_made": engine.stats.samples, "retries": engine.stats.retries,
+                                                  "failures": engine.stats.failures}
+                    db.finish_run(run_id, {k: v for k, v in summary.items() if k != "outcomes"})
+                    return summary
+
+        summary = asyncio.run(main())
+    emit(summary, as_json, lambda s: render(s, show_answers))
+
+
+def load_task(name: str, limit: int | None) -> Any:
+    """A registered task or a JSONL file of items, cut to ``limit`` items."""
+    from callscale.tasks import get_task, load_jsonl
+    from callscale.tasks.items import Task
+
+    path = Path(name)
+    if path.suffix in (".jsonl", ".gz") or path.exists():
+        if not path.is_file():
+            raise UserError(f"task file not found: {path}")
+        task = Task(path.stem, load_jsonl(path), "{question}\n\n{options}\n\nAnswer with the letter of the correct option."
+                    if any(it.choices for it in load_jsonl(path)) else "{question}")
+    else:
+        task = get_task(name)
+    if limit is not None:
+        task = task.subset(limit)
+    if not len(task):
+        raise UserError(f"task {name!r} has no items")
+    return task
+
+
+def render(summary: dict[str, Any], show_answers: bool) -> None:
+    lo, hi = summary["accuracy_ci95"]
+    if show_answers:
+        for o in summary["outcomes"]:
+            mark = "✓" if o["score"] >= 1 else ("½" if o["score"] > 0 else "✗")
+            stdout.print(f"{mark} {o['item_id']}: answered {o['answer']!s:>8}  gold {o['gold']}")
+    stdout.print(f"{summary['network']} on {summary['task']} ({summary['items']} items, backend {summary['backend']})")
+    stdout.print(f"accuracy {summary['accuracy']:.3f}  (95 % CI {lo:.3f}–{hi:.3f})   abstain rate "
+                 f"{summary['abstain_rate']:.3f}")
+    stdout.print(f"calls: declared {summary['declared_calls']}, measured {summary['ledger']['total']['system']['calls']}, "
+                 f"made now {summary['calls_made']} (retries {summary['retries']}, failed {summary['failures']})")
+    stdout.print(cost_table(summary["ledger"]))
+    stdout.print(f"store: {summary['store']}")

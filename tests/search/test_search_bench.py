@@ -11,9 +11,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "search_efficiency.py"
 
 
-def test_bench_runs_and_reports(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bench_runs_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("search_efficiency", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -39,6 +37,6 @@ def test_bench_runs_and_reports(
     )
     out = capsys.readouterr().out
     assert "heuristic_llm" in out and "rule-based stand-in" in out
-    assert "ratio model_based/tpe" in out
+    assert "ratio model_based/tpe trials_to_optimum" in out
     assert summary["overall"]["model_based"]["found"] == 1
     assert (tmp_path / "r.png").exists()

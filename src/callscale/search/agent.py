@@ -575,8 +575,8 @@ def heuristic_llm(prompt: str) -> str:
     """A deterministic, rule-based stand-in for an LLM (not a language model).
 
     Reads the ``<space>``, ``<archive>`` and ``<request>`` tags of :func:`build_prompt`. With an
-    empty archive it proposes finding-1 configurations (largest model first, smallest models with
-    4/8/16 samples after); otherwise local moves around the best configurations — sample counts
+    empty archive it proposes finding-1 configurations (the largest affordable models first, the
+    smallest models with 4, 16, 2, 32, 8 samples after); otherwise local moves around the best configurations — sample counts
     ±1, ±2, ×1.5, ×2, ÷2 and one model size up or down per stage — keeping its own estimate of cost
     within budget.
 
@@ -627,7 +627,7 @@ def heuristic_llm(prompt: str) -> str:
         rest_min = [
             sum(costs[st["name"]][sizes[j][0]]["first"] for j, st in enumerate(stages) if j != i) for i in range(len(stages))
         ]
-        for down in (8, 4, 16, 2, 24):
+        for down in (4, 16, 2, 32, 8):
             for up_rank in (1, 2, 3):
                 cfg = []
                 for i, _st in enumerate(stages):

@@ -491,7 +491,7 @@ class ModelBasedAllocator(Searcher):
         stages = self.space.stages
         by_size = [sorted(s.models, key=lambda m: m.params) for s in stages]
         candidates = []
-        for down_samples in (8, 3, 20):
+        for down_samples in (4, 16, 2):
             choices = []
             for i, st in enumerate(stages):
                 if i == 0:

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 
-def _pad(curves: Sequence[Sequence[float]]) -> np.ndarray:
+def _pad(curves: Sequence[Sequence[float]], length: int) -> np.ndarray:
     """Stack runs of unequal length, repeating each run's last value (a finished search keeps its best)."""
-    length = max(len(c) for c in curves)
     out = np.empty((len(curves), length))
     for i, c in enumerate(curves):
         out[i, : len(c)] = c
@@ -32,25 +31,29 @@ def plot_regret(
     title: str = "Regret of the best configuration found so far",
     log: bool = True,
     floor: float = 1e-5,
+    length: int | None = None,
 ) -> str:
     """Median regret after each trial (band: interquartile range over runs), one line per searcher.
 
     ``curves[name]`` holds one regret curve per run (seed). With ``log`` the y axis is logarithmic
     and regrets below ``floor`` (e.g. exactly 0 once the optimum is found) are drawn at ``floor``.
-    Returns the path written.
+    Runs that stopped early are extended with their last value up to ``length`` trials (default:
+    the longest run of any searcher). Returns the path written.
     """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.0, 4.5), dpi=120)
+    longest = max((len(r) for runs in curves.values() for r in runs), default=1)
+    length = max(length or longest, 1)
+    fig, ax = plt.subplots(figsize=(9.0, 4.5), dpi=120)
     try:
         for name, runs in curves.items():
             runs = [r for r in runs if len(r)]
             if not runs:
                 continue
-            data = _pad(runs)
+            data = _pad(runs, length)
             if log:
                 data = np.maximum(data, floor)
             x = np.arange(1, data.shape[1] + 1)
@@ -64,7 +67,7 @@ def plot_regret(
         ax.set_ylabel("regret (optimum − score of incumbent)")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         fig.tight_layout()
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)

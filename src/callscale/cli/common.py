@@ -49,7 +49,7 @@ class UserError(Exception):
 
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on stderr and return the exit to raise (code 2)."""
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")  # one line, never wrapped
     return typer.Exit(2)
 
 

@@ -112,6 +112,6 @@ async def test_independent_nodes_run_concurrently() -> None:
 def test_network_file_errors_name_the_place(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    with pytest.raises(NetworkError, match="bad.yaml") as info:
+    with pytest.raises(NetworkError, match=r"bad\.yaml") as info:
         load_network(path)
     assert message in str(info.value)

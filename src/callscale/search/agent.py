@@ -185,6 +185,10 @@ class ParsedResponse:
     """Guideline text and raw configuration entries extracted from an LLM reply.
 
     ``items`` is None when no JSON could be recovered at all.
+
+    Example:
+        >>> ParsedResponse("go big", None).items is None
+        True
     """
 
     guideline: str
@@ -426,7 +430,12 @@ def coerce_config(item: Any, space: Space, budget: Number, *, repair: bool = Tru
 
 @dataclass(frozen=True)
 class AgentStats:
-    """What happened to the agent's LLM calls and proposals (a snapshot)."""
+    """What happened to the agent's LLM calls and proposals (a snapshot).
+
+    Example:
+        >>> AgentStats(unknown_model=1, duplicates=2).rejected
+        3
+    """
 
     calls: int = 0
     llm_errors: int = 0

@@ -103,7 +103,14 @@ class Trial:
 
 @dataclass(frozen=True)
 class SearchInfo:
-    """One row of the searches table."""
+    """One row of the searches table.
+
+    Example:
+        >>> a = Archive()
+        >>> a.open_search("s", space_fingerprint="f", budget=900, searcher="grid")
+        >>> a.search("s").searcher
+        'grid'
+    """
 
     search_id: str
     space_fingerprint: str

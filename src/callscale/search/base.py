@@ -53,6 +53,15 @@ class Searcher(ABC):
 
     Subclasses implement :meth:`propose`; they must only return configurations within budget
     (:meth:`feasible` checks) and should avoid configurations already in ``history``.
+
+    Example:
+        >>> from callscale.search.simulated import agentts_space
+        >>> class Cheapest(Searcher):
+        ...     name = "cheapest"
+        ...     def propose(self, history, n=1):
+        ...         return [Proposal(c) for c in self.random_unseen(history, n)]
+        >>> Cheapest(agentts_space(), 900).feasible(Config.of(("72B", 1), ("3B", 15)))
+        True
     """
 
     name: ClassVar[str] = "searcher"
@@ -112,7 +121,16 @@ def tried_keys(history: Sequence[Trial]) -> set[str]:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Outcome of :func:`run_search`: every trial of the search, the best one, its test score."""
+    """Outcome of :func:`run_search`: every trial of the search, the best one, its test score.
+
+    Example:
+        >>> from callscale.search.random_search import RandomSearcher
+        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> bench = AgentTTSBenchmark()
+        >>> res = run_search(bench, RandomSearcher(bench.space, 900), n_trials=2, test=True)
+        >>> len(res.scores), res.test.split
+        (2, 'test')
+    """
 
     search_id: str
     searcher: str

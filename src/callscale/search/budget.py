@@ -87,7 +87,12 @@ def primitive_stage_cost(params: int, prompt_tokens: int, decode_tokens: int, sa
 
 @runtime_checkable
 class CostModel(Protocol):
-    """Prices one stage of a configuration; ``unit`` names what a budget is measured in."""
+    """Prices one stage of a configuration; ``unit`` names what a budget is measured in.
+
+    Example:
+        >>> isinstance(AgentTTSCost(), CostModel), isinstance(PrimitiveCost(), CostModel)
+        (True, True)
+    """
 
     @property
     def unit(self) -> str: ...

@@ -111,7 +111,13 @@ class CurveEstimate:
 
 @runtime_checkable
 class Environment(Protocol):
-    """Evaluates configurations of :attr:`space` on the training split (synchronously)."""
+    """Evaluates configurations of :attr:`space` on the training split (synchronously).
+
+    Example:
+        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> isinstance(AgentTTSBenchmark(), Environment)
+        True
+    """
 
     @property
     def space(self) -> Space: ...
@@ -124,7 +130,13 @@ class Environment(Protocol):
 
 @runtime_checkable
 class EnvironmentWithTestSplit(Environment, Protocol):
-    """An environment that can also score a configuration on a held-out test split."""
+    """An environment that can also score a configuration on a held-out test split.
+
+    Example:
+        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> isinstance(AgentTTSBenchmark(), EnvironmentWithTestSplit)
+        True
+    """
 
     def evaluate_test(self, config: Config) -> TrialResult: ...
 
@@ -132,7 +144,16 @@ class EnvironmentWithTestSplit(Environment, Protocol):
 @runtime_checkable
 class AsyncEnvironment(Protocol):
     """The asynchronous form a live, engine-backed environment implements; wrap it with
-    :class:`SyncEnvironment` to search over it. ``evaluate_test`` is optional."""
+    :class:`SyncEnvironment` to search over it. ``evaluate_test`` is optional.
+
+    Example:
+        >>> class Live:
+        ...     space = None
+        ...     async def evaluate(self, config):
+        ...         ...
+        >>> isinstance(Live(), AsyncEnvironment)
+        True
+    """
 
     @property
     def space(self) -> Space: ...

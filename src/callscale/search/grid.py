@@ -67,7 +67,15 @@ def sample_ladder(samples: Sequence[int]) -> list[list[int]]:
 
 
 class GridSearcher(Searcher):
-    """Coarse-to-fine grid over models × sample-count ladder, within budget."""
+    """Coarse-to-fine grid over models × sample-count ladder, within budget.
+
+    ``seed=None`` keeps the lexicographic order within a level; a seed shuffles it.
+
+    Example:
+        >>> from callscale.search.simulated import agentts_space
+        >>> next(GridSearcher(agentts_space(), 500).order()).key
+        '[["3B",1],["3B",1]]'
+    """
 
     name = "grid"
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -261,12 +261,24 @@ class _ResidualGP:
         return np.asarray((self._kernel(z, self.z) @ self.alpha).reshape(upstream.size, samples.size))
 
 
+_StagePredictor = Callable[[int, str, np.ndarray, np.ndarray], np.ndarray]
+"""``(stage, model, samples, upstream qualities) -> predictions of shape (n_upstream, n_samples)``."""
+
+
 # ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """Predicted scores of budget-feasible configurations, best first."""
+    """Predicted scores of budget-feasible configurations, best first.
+
+    Example:
+        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> bench = AgentTTSBenchmark()
+        >>> pred = ModelBasedAllocator(bench.space, 850, curves=bench.curve_estimates()).predict(top=3)
+        >>> len(pred.configs), pred.scores[0] >= pred.scores[1]
+        (3, True)
+    """
 
     configs: tuple[Config, ...]
     scores: tuple[float, ...]
@@ -419,7 +431,7 @@ class ModelBasedAllocator(Searcher):
                 obs[i].append((choice.model, float(choice.samples), u, qs[i]))
         return obs
 
-    def _stage_models(self, history: Sequence[Trial]):  # type: ignore[no-untyped-def]
+    def _stage_models(self, history: Sequence[Trial]) -> _StagePredictor:
         """A function ``(stage, model, samples, upstream) -> predictions (n_upstream, n_samples)``."""
         obs = self._observations(history)
         pooled: dict[int, _Pooled] = {}

@@ -39,6 +39,12 @@ def plot_regret(
     and regrets below ``floor`` (e.g. exactly 0 once the optimum is found) are drawn at ``floor``.
     Runs that stopped early are extended with their last value up to ``length`` trials (default:
     the longest run of any searcher). Returns the path written.
+
+    Example:
+        >>> import tempfile, os
+        >>> out = plot_regret({"tpe": [[0.1, 0.05]]}, os.path.join(tempfile.mkdtemp(), "r.png"), log=False)
+        >>> os.path.getsize(out) > 0
+        True
     """
     import matplotlib
 
@@ -64,7 +70,7 @@ def plot_regret(
         if log:
             ax.set_yscale("log")
         ax.set_xlabel("trials")
-        ax.set_ylabel("regret (optimum − score of incumbent)")
+        ax.set_ylabel("regret (optimum − incumbent's score)" + (f"; 0 drawn at {floor:g}" if log else ""))
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")

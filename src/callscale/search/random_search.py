@@ -20,6 +20,13 @@ class RandomSearcher(Searcher):
     """Uniform sampling over the budget-feasible configurations (exactly uniform, via DP counts).
 
     Reproducible and resumable: the generator is seeded from ``seed`` and the number of trials so far.
+
+    Example:
+        >>> from callscale.search.simulated import agentts_space
+        >>> a = RandomSearcher(agentts_space(), 900, seed=1).propose([], 2)
+        >>> b = RandomSearcher(agentts_space(), 900, seed=1).propose([], 2)
+        >>> a == b
+        True
     """
 
     name = "random"

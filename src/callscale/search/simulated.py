@@ -86,7 +86,12 @@ def agentts_space(max_samples: int = 50, models: Sequence[ModelCard] | None = No
 
 @dataclass(frozen=True)
 class SimulatedParams:
-    """Hidden constants of the simulated task (see the module docstring for their meaning)."""
+    """Hidden constants of the simulated task (see the module docstring for their meaning).
+
+    Example:
+        >>> AgentTTSBenchmark(params=SimulatedParams(hit1=0.3)).params.hit1
+        0.3
+    """
 
     # retrieval
     hit0: float = 0.36
@@ -139,6 +144,11 @@ class Optimum:
 
     ``gap`` is the score difference to the runner-up; ``count`` the number of configurations
     within budget.
+
+    Example:
+        >>> opt = AgentTTSBenchmark().optimum(850)
+        >>> opt.config.key, opt.cost, opt.count
+        ('[["72B",1],["3B",8]]', 824.0, 36297)
     """
 
     budget: float

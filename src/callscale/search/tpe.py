@@ -46,7 +46,12 @@ def _optuna() -> ModuleType:
 
 @dataclass(frozen=True)
 class TPEStats:
-    """How TPE's suggestions were used."""
+    """How TPE's suggestions were used.
+
+    Example:
+        >>> TPEStats(suggested=5, infeasible=1, duplicates=0, fallbacks=0).infeasible
+        1
+    """
 
     suggested: int
     infeasible: int
@@ -58,6 +63,12 @@ class TPESearcher(Searcher):
     """Tree-structured Parzen estimator (Optuna) over per-stage model and sample count.
 
     ``n_startup_trials`` random trials (Optuna's default 10) precede the density model.
+
+    Example:
+        >>> from callscale.search.simulated import agentts_space
+        >>> tpe = TPESearcher(agentts_space(), 500, seed=1)
+        >>> len(tpe.propose([], 2)), tpe.stats.fallbacks
+        (2, 0)
     """
 
     name = "tpe"

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from callscale.cli import model
+from callscale.cli import model, theory
 from callscale.cli.common import emit, stdout
 from callscale.cli.run import run
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command("run")(run)
 app.add_typer(model.app, name="model")
+app.add_typer(theory.app, name="theory")
 
 
 @app.command("tasks")

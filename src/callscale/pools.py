@@ -1,0 +1,84 @@
+"""Sample pools for scaling analysis: M parsed answers per item, collected through the engine.
+
+A pool is drawn with the same Sample node a ``vote`` network uses, so ``callscale run --network
+vote --k K`` for any K ≤ M and ``callscale scale --samples M`` share their calls. The logprobs
+route asks once per item for the model's distribution over single-token answers instead.
+
+Example:
+    >>> spec = PoolSpec(model="sim", samples=8, temperature=0.8)
+    >>> spec.sample_node().k
+    8
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from callscale.engine import Engine
+from callscale.primitives import Candidates, ItemContext, Sample
+from callscale.scaling.estimate import PoolItem, distribution_from_logprobs
+from callscale.scaling.theory import AnswerDistribution
+from callscale.tasks.items import Task
+from callscale.tasks.parsers import LETTERS
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """How a pool is drawn; every field is part of θ and of the pool's identity."""
+
+    model: str
+    samples: int
+    temperature: float = 0.8
+    max_tokens: int | None = None
+    permute: bool = False
+
+    def sample_node(self) -> Sample:
+        """The Sample node that draws this pool (node id ``generate``, as in a vote network)."""
+        return Sample("generate", self.model, self.samples, self.temperature, self.max_tokens, self.permute)
+
+
+async def collect_pools(engine: Engine, task: Task, spec: PoolSpec) -> list[PoolItem]:
+    """M parsed answers for every item of ``task`` (stored samples are reused, never paid twice)."""
+    node = spec.sample_node()
+
+    async def one(index: int) -> PoolItem:
+        item = task.items[index]
+        drawn = await node.run(ItemContext(engine, task, item), [])
+        assert isinstance(drawn, Candidates)
+        return PoolItem(item.id, item.answer, tuple(drawn.answers))
+
+    return list(await asyncio.gather(*(one(i) for i in range(len(task.items)))))
+
+
+async def logprob_distributions(engine: Engine, task: Task, model: str, *, temperature: float = 1.0,
+                                top: int = 20) -> list[AnswerDistribution]:
+    """One call per multiple-choice item: the model's distribution over option letters.
+
+    The first generated token's top alternatives are read as letters (``" B"``, ``"b"``…); mass on
+    any other token is abstention. ``temperature`` is applied to the returned distribution.
+    """
+    if not task.is_multiple_choice:
+        raise ValueError(f"task {task.name!r} has free-form answers; the logprobs route needs single-token answers")
+
+    async def one(index: int) -> AnswerDistribution:
+        item = task.items[index]
+        request = task.request(item, model, temperature=1.0, max_tokens=1, logprobs=True, top_logprobs=top)
+        reply = (await engine.complete(request, 1, node="logprobs"))[0]
+        if not reply.ok or not reply.logprobs:
+            return AnswerDistribution(0.0, (), 1.0)
+        letters = LETTERS[: len(item.choices or ())]
+        top_pairs = [(token, logprob) for token, logprob in reply.logprobs[0].top if math.isfinite(logprob)]
+        return distribution_from_logprobs(
+            top_pairs, item.answer, temperature=temperature,
+            normalize=lambda token: token.strip().strip("().").upper() if token.strip().strip("().").upper() in letters
+            else None)
+
+    return list(await asyncio.gather(*(one(i) for i in range(len(task.items)))))
+
+
+def answers_table(pools: Sequence[PoolItem]) -> dict[str, list[str | None]]:
+    """Item id → answers, for reports."""
+    return {p.id: list(p.answers) for p in pools}

@@ -12,6 +12,7 @@ import typer
 from callscale.cli import model, theory
 from callscale.cli.common import emit, stdout
 from callscale.cli.run import run
+from callscale.cli.scale import scale
 
 app = typer.Typer(
     name="callscale",
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run)
+app.command("scale")(scale)
 app.add_typer(model.app, name="model")
 app.add_typer(theory.app, name="theory")
 

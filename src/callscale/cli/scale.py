@@ -1,0 +1,132 @@
+"""``callscale scale``: measure vote scaling on sample pools, explain it, predict it, and report."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from callscale.backends.factory import open_backend
+from callscale.cli.common import (
+    STORE_HELP,
+    UserError,
+    backend_spec,
+    default_store_path,
+    emit,
+    progress,
+    stdout,
+    user_errors,
+)
+from callscale.engine import Engine
+from callscale.store import Store
+
+
+def scale(
+    task: str | None = typer.Option(None, help="Task name or JSONL file (or use --study)."),
+    study: str | None = typer.Option(None, help="Run the built-in study: 'small' (minutes) or 'full'."),
+    samples: int = typer.Option(16, min=2, help="Samples per item M (the pool)."),
+    fit_on: int = typer.Option(5, min=1, help="Fit the predictors on the first N samples per item."),
+    predict_to: int = typer.Option(1000, min=2, help="Predict the curve up to this K."),
+    limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
+    temperature: float = typer.Option(0.8, min=0.0, help="Sampling temperature (part of θ)."),
+    max_tokens: int | None = typer.Option(None, min=1, help="Cap on tokens per answer (default: the task's)."),
+    permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
+    logprobs: bool = typer.Option(False, help="Also compute the exact curve from one logprobs call per item."),
+    boot: int = typer.Option(200, min=10, help="Bootstrap draws for the prediction bands."),
+    report: Path = typer.Option(Path("callscale-report"), help="Directory for index.html, plots and summary.json."),
+    model: str | None = typer.Option(None, help="Model name (default: the embedded local model)."),
+    backend: str = typer.Option("local", help="local | openai | simulated | replay"),
+    base_url: str | None = typer.Option(None, help="Server URL for --backend openai (…/v1)."),
+    api_key_env: str | None = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
+    replay: Path | None = typer.Option(None, help="Recorded store or JSONL for --backend replay."),
+    concurrency: int | None = typer.Option(None, min=1, help="Calls in flight (default: the backend's)."),
+    store: Path | None = typer.Option(None, help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary on stdout."),
+) -> None:
+    """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
+    from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""
+    from callscale.cli.run import load_task
+    from callscale.pools import PoolSpec, collect_pools, logprob_distributions
+    from callscale.primitives.world import TaskWorld, synthetic_answers
+    from callscale.report.vote_scaling import analyze_pools, write_report
+    from callscale.study import FULL, SMALL, StudyPart
+
+    with user_errors():
+        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency)
+        if (task is None) == (study is None):
+            raise UserError("give exactly one of --task or --study")
+        if study is not None:
+            if study not in ("small", "full"):
+                raise UserError(f"unknown study {study!r}; choose 'small' or 'full'")
+            parts = [(p, p.load()) for p in (SMALL if study == "small" else FULL)]
+        else:
+            assert task is not None
+            the_task = load_task(task, limit)
+            pool = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
+            parts = [(StudyPart(the_task.name, task, len(the_task), pool, logprobs=logprobs), the_task)]
+        for part, loaded in parts:
+            if fit_on > part.spec.samples:
+                raise UserError(f"--fit-on {fit_on} exceeds the pool size {part.spec.samples}")
+            if part.logprobs and not loaded.is_multiple_choice:
+                raise UserError(f"--logprobs needs single-token (multiple-choice) answers; {part.name} is free-form")
+        store_path = store or default_store_path()
+        worlds = {part.name: loaded for part, loaded in parts}
+
+        def world() -> Any:
+            merged = next(iter(worlds.values()))
+            return TaskWorld(merged, synthetic_answers(merged))
+
+        async def main() -> tuple[list[Any], dict[str, Any]]:
+            results = []
+            async with open_backend(spec, responder=world) as live:
+                with Store(store_path) as db:
+                    run_id = db.start_run("scale", {"parts": [p.name for p, _ in parts], "backend": live.name})
+                    spent = 0
+                    for part, loaded in parts:
+                        engine = Engine(live, store=db, concurrency=spec.concurrency)
+                        pool_spec = part.spec if study else PoolSpec(spec.model_name, samples, temperature, max_tokens,
+                                                                     permute)
+                        with progress(engine, f"pools for {part.name}", not as_json):
+                            pools = await collect_pools(engine, loaded, pool_spec)
+                            dists = await logprob_distributions(engine, loaded, pool_spec.model) if part.logprobs else None
+                        nodes = engine.ledger.nodes()
+                        calls = {"full curve (system calls)": nodes["generate"].system.calls,
+                                 "made now": engine.stats.samples, "from the store": engine.stats.cache_hits,
+                                 "failed": engine.stats.failures}
+                        if "logprobs" in nodes:
+                            calls["logprobs route (system calls)"] = nodes["logprobs"].system.calls
+                        spent += engine.stats.samples
+                        settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
+                                    "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
+                                    "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
+                                    "backend": live.name}
+                        results.append(analyze_pools(part.name, pools, fit_on=fit_on, predict_to=predict_to,
+                                                     n_boot=boot, logprob_distributions=dists, settings=settings,
+                                                     calls=calls))
+                    db.finish_run(run_id, {"calls_made": spent})
+            return results, {"calls_made": spent, "backend": live.name}
+
+        results, meta = asyncio.run(main())
+        path = write_report(results, report, title=f"Vote scaling — {study or task}")
+    summary = {"report": str(path), **meta, "parts": [
+        {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
+                                    "k_star_interval", "k_star_chen", "mae_ours", "mae_chen", "easy_fraction",
+                                    "hard_fraction", "calls")}
+        | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1]} for r in results]}
+    emit(summary, as_json, render)
+
+
+def render(summary: dict[str, Any]) -> None:
+    for p in summary["parts"]:
+        lo, hi = p["k_star_interval"]
+        stdout.print(f"[bold]{p['name']}[/]: {p['items']} items × {p['samples']} samples — accuracy "
+                     f"{p['accuracy_k1']:.3f} at K=1, {p['accuracy_kM']:.3f} at K={p['samples']}; "
+                     f"easy {p['easy_fraction']:.0%}, hard {p['hard_fraction']:.0%}")
+        stdout.print(f"  best K: measured {p['k_star_measured']}, predicted from {p['fit_on']} samples/item "
+                     f"{p['k_star_predicted']} (90 % {lo}–{hi}), Chen's law {p['k_star_chen']}; "
+                     f"MAE ours {p['mae_ours']:.4f} vs Chen {p['mae_chen']:.4f}")
+        stdout.print("  calls: " + ", ".join(f"{k} {v}" for k, v in p["calls"].items()))
+    stdout.print(f"calls made now: {summary['calls_made']} on {summary['backend']}")
+    stdout.print(f"report: {summary['report']}")

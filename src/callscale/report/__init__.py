@@ -1,0 +1,1 @@
+"""Reports: plots (matplotlib, PNG) and HTML/JSON summaries."""

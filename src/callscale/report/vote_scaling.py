@@ -1,0 +1,241 @@
+"""The vote-scaling analysis of sample pools, and its report (HTML + PNG plots + JSON).
+
+``analyze_pools`` works on plain data (parsed answers per item): the measured curve for every
+K ≤ M by exact subset averaging, its easy/hard breakdown, coverage (pass@k) and its law, and
+predictions fitted on the first few samples per item — ours (shrinkage toward a prior fitted
+across items, through the exact vote formula, with bootstrap bands) and Chen et al.'s law — with
+the best K of each next to the measured one.
+
+Example:
+    >>> from callscale.scaling.estimate import PoolItem
+    >>> pools = [PoolItem(str(i), "4", ("4", "5", "4", "4", "5", "4")) for i in range(20)]
+    >>> r = analyze_pools("demo", pools, fit_on=3, predict_to=9, n_boot=10)
+    >>> r.measured[0]
+    0.6666666666666666
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from callscale.scaling.estimate import (
+    PoolItem,
+    coverage_curve,
+    difficulty_split,
+    item_counts,
+    subset_vote_curves,
+)
+from callscale.scaling.fit import fit_chen_law_pool, fit_coverage_law, predict_vote_curve
+from callscale.scaling.theory import AnswerDistribution, vote_accuracy_curves
+
+PREDICT_MAX = 150
+
+
+@dataclass(frozen=True)
+class VoteScaling:
+    """Everything the report shows for one task (lists, so it serialises as JSON)."""
+
+    name: str
+    items: int
+    samples: int
+    fit_on: int
+    k: list[int]
+    measured: list[float]
+    easy: list[float]
+    hard: list[float]
+    easy_fraction: float
+    hard_fraction: float
+    k_star_measured: int
+    predicted_k: list[int]
+    predicted: list[float]
+    predicted_lo: list[float]
+    predicted_hi: list[float]
+    k_star_predicted: int
+    k_star_interval: list[int]
+    chen: list[float]
+    k_star_chen: int
+    mae_ours: float
+    mae_chen: float
+    coverage: list[float]
+    coverage_law: dict[str, float]
+    logprob_curve: list[float] | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    calls: Mapping[str, Any] = field(default_factory=dict)
+
+
+def analyze_pools(
+    name: str,
+    pools: Sequence[PoolItem],
+    *,
+    fit_on: int = 5,
+    predict_to: int = 100,
+    n_boot: int = 200,
+    logprob_distributions: Sequence[AnswerDistribution] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    calls: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> VoteScaling:
+    """Measured, explained and predicted vote scaling of one task's pools (see module docstring)."""
+    if not pools:
+        raise ValueError(f"{name}: no items in the pool")
+    m = min(len(p.answers) for p in pools)
+    if m < 2:
+        raise ValueError(f"{name}: pools need at least 2 samples per item, got {m}")
+    if not 1 <= fit_on <= m:
+        raise ValueError(f"{name}: --fit-on must lie between 1 and the pool size {m}, got {fit_on}")
+    counts = [item_counts(p.answers[:m], p.gold) for p in pools]
+    ks = np.arange(1, m + 1)
+    per_item = subset_vote_curves(counts, ks)
+    measured = per_item.mean(axis=0)
+    split = difficulty_split(counts)
+    easy = per_item[split.easy].mean(axis=0) if split.easy.any() else np.zeros_like(measured)
+    hard = per_item[split.hard].mean(axis=0) if split.hard.any() else np.zeros_like(measured)
+
+    early = [item_counts(p.answers[:fit_on], p.gold) for p in pools]
+    horizon = max(m, min(predict_to, PREDICT_MAX))
+    predicted_k = np.arange(1, horizon + 1)
+    ours = predict_vote_curve(early, predicted_k, n_boot=n_boot, seed=seed)
+    chen_fit = fit_chen_law_pool(early)
+    chen = chen_fit.predict(predicted_k)
+    within = slice(0, m)
+    coverage = coverage_curve(counts, ks)
+    law = fit_coverage_law(ks[np.isfinite(coverage) & (coverage > 0)], coverage[np.isfinite(coverage) & (coverage > 0)]) \
+        if (coverage > 0).sum() >= 2 else None
+    logprob_curve = None
+    if logprob_distributions:
+        d = list(logprob_distributions)
+        width = max(1, max(len(x.p_wrong) for x in d))
+        wrong = np.zeros((len(d), width))
+        for i, x in enumerate(d):
+            wrong[i, : len(x.p_wrong)] = x.p_wrong
+        curves = vote_accuracy_curves([x.p_correct for x in d], wrong, m, p_abstain=[x.p_abstain for x in d],
+                                      p_diffuse=[x.p_diffuse for x in d])
+        logprob_curve = [float(v) for v in curves.mean(axis=0)]
+    return VoteScaling(
+        name=name,
+        items=len(pools),
+        samples=m,
+        fit_on=fit_on,
+        k=ks.tolist(),
+        measured=measured.tolist(),
+        easy=easy.tolist(),
+        hard=hard.tolist(),
+        easy_fraction=float(split.easy.mean()),
+        hard_fraction=float(split.hard.mean()),
+        k_star_measured=int(ks[int(np.argmax(measured))]),
+        predicted_k=predicted_k.tolist(),
+        predicted=ours.mean.tolist(),
+        predicted_lo=ours.lo.tolist(),
+        predicted_hi=ours.hi.tolist(),
+        k_star_predicted=int(ours.k_star),
+        k_star_interval=[int(ours.k_star_lo), int(ours.k_star_hi)],
+        chen=chen.tolist(),
+        k_star_chen=int(predicted_k[int(np.argmax(chen))]),
+        mae_ours=float(np.abs(ours.mean[within] - measured).mean()),
+        mae_chen=float(np.abs(chen[within] - measured).mean()),
+        coverage=coverage.tolist(),
+        coverage_law={"a": law.a, "b": law.b} if law else {},
+        logprob_curve=logprob_curve,
+        settings=dict(settings or {}),
+        calls=dict(calls or {}),
+    )
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files: dict[str, str] = {}
+    k = np.array(result.k)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(k, result.measured, "o-", ms=3, label="all items (measured)")
+    if result.easy_fraction:
+        ax.plot(k, result.easy, "s--", ms=2, label=f"easy items ({result.easy_fraction:.0%})")
+    if result.hard_fraction:
+        ax.plot(k, result.hard, "v--", ms=2, label=f"hard items ({result.hard_fraction:.0%})")
+    if result.logprob_curve:
+        ax.plot(k, result.logprob_curve, ":", label="exact, from one logprobs call per item")
+    ax.axvline(result.k_star_measured, color="grey", lw=0.8)
+    ax.set(xlabel="number of calls K", ylabel="vote accuracy", title=f"{result.name}: measured")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    files["measured"] = f"{result.name}_measured.png"
+    fig.savefig(out / files["measured"], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    pk = np.array(result.predicted_k)
+    ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25, label="ours, 90 % band")
+    ax.plot(pk, result.predicted, "-", label=f"ours (fit on {result.fit_on} samples/item)")
+    ax.plot(pk, result.chen, "--", label="Chen et al.'s law")
+    ax.plot(k, result.measured, "ko", ms=3, label=f"measured ({result.samples} samples/item)")
+    ax.axvline(result.k_star_predicted, color="C0", lw=0.8)
+    ax.axvline(result.k_star_measured, color="k", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set(xlabel="number of calls K", ylabel="vote accuracy", title=f"{result.name}: predicted vs measured")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    files["predicted"] = f"{result.name}_predicted.png"
+    fig.savefig(out / files["predicted"], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(k, result.coverage, "o-", ms=3, label="coverage (pass@k, unbiased)")
+    if result.coverage_law:
+        ax.plot(k, np.exp(result.coverage_law["a"] * k ** result.coverage_law["b"]), "--", label="coverage law exp(a·k^b)")
+    ax.plot(k, result.measured, "s-", ms=3, label="majority vote")
+    ax.set_xscale("log")
+    ax.set(xlabel="k", ylabel="fraction of items", title=f"{result.name}: coverage vs vote")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    files["coverage"] = f"{result.name}_coverage.png"
+    fig.savefig(out / files["coverage"], dpi=110)
+    plt.close(fig)
+    return files
+
+
+def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "Vote scaling") -> Path:
+    """Write ``index.html``, one PNG per plot and ``summary.json`` into ``out``; returns the HTML path."""
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for r in results:
+        files = _plots(r, directory)
+        interval = f"{r.k_star_interval[0]}–{r.k_star_interval[1]}"
+        rows = [
+            ("items × samples", f"{r.items} × {r.samples}"),
+            ("accuracy at K=1 → K=M", f"{r.measured[0]:.3f} → {r.measured[-1]:.3f}"),
+            ("easy / hard items", f"{r.easy_fraction:.0%} / {r.hard_fraction:.0%}"),
+            ("best K measured", str(r.k_star_measured)),
+            (f"best K predicted from {r.fit_on} samples/item (ours)", f"{r.k_star_predicted} (90 % interval {interval})"),
+            ("best K by Chen et al.'s law", str(r.k_star_chen)),
+            ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),
+        ]
+        rows += [(f"calls: {k}", str(v)) for k, v in r.calls.items()]
+        rows += [(f"θ: {k}", str(v)) for k, v in r.settings.items()]
+        table = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in rows)
+        images = "".join(f'<img src="{html.escape(f)}" alt="{html.escape(k)}">' for k, f in files.items())
+        sections.append(f"<section><h2>{html.escape(r.name)}</h2><table>{table}</table><div>{images}</div></section>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}"
+        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+        "img{width:32%;min-width:360px;margin-right:1%}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>Generated by callscale. Data: <a href='summary.json'>summary.json</a>.</p>"
+        + "".join(sections) + "</body></html>"
+    )
+    (directory / "summary.json").write_text(json.dumps([asdict(r) for r in results], indent=1, default=str))
+    path = directory / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

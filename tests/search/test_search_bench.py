@@ -24,7 +24,7 @@ def test_bench_runs_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[st
             "--budgets",
             "850",
             "--trials",
-            "6",
+            "3",
             "--searchers",
             "random",
             "tpe",

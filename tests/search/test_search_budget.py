@@ -64,12 +64,16 @@ def test_dp_count_matches_brute_force_on_random_spaces(seed: int) -> None:
         assert all(sum(costs[i][j] for i, j in enumerate(idx)) <= budget for idx in enumerated)
 
 
-@pytest.mark.parametrize("budget", PAPER_BUDGETS)
-def test_agentts_space_count_matches_brute_force(budget: int) -> None:
+def test_agentts_space_count_matches_brute_force() -> None:
     space = agentts_space()
-    n = space.count(budget)
-    assert n == space.count_brute_force(budget)
-    assert 0 < n < space.size
+    # one pass over all 62,500 configurations, exact rational costs
+    totals = [a + b for a in space.option_costs[0] for b in space.option_costs[1]]
+    assert len(totals) == space.size
+    for budget in (*PAPER_BUDGETS, 814, Fraction(2483, 3)):
+        n = space.count(budget)
+        assert n == sum(1 for t in totals if t <= budget)
+        assert 0 < n < space.size
+    assert space.count(850) == space.count_brute_force(850)
 
 
 def test_enumeration_is_a_generator_of_in_budget_configs() -> None:

@@ -10,9 +10,7 @@ import pytest
 
 import callscale.search
 
-MODULES = sorted(
-    ["callscale.search"] + [f"callscale.search.{m.name}" for m in pkgutil.iter_modules(callscale.search.__path__)]
-)
+MODULES = sorted(["callscale.search"] + [f"callscale.search.{m.name}" for m in pkgutil.iter_modules(callscale.search.__path__)])
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -520,6 +520,8 @@ class AgentSearcher(Searcher):
 
     def propose(self, history: Sequence[Trial], n: int = 1) -> list[Proposal]:
         """Ask the LLM for ``n`` configurations; repair, filter, and fall back as needed."""
+        if n <= 0:
+            return []
         count = self._counts.add
         seen = tried_keys(history)
         out: list[Proposal] = []

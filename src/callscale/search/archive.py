@@ -145,9 +145,10 @@ class Archive:
         self._conn.executescript(_SCHEMA)
 
     # -- plumbing ----------------------------------------------------------------------------------
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Run one statement and fetch its rows while holding the lock."""
         with self._lock:
-            return self._conn.execute(sql, params)
+            return self._conn.execute(sql, params).fetchall()
 
     def _transaction(self) -> _Tx:
         return _Tx(self)
@@ -192,9 +193,10 @@ class Archive:
 
     def search(self, search_id: str) -> SearchInfo | None:
         """The searches-table row of ``search_id``, or None."""
-        row = self._execute("SELECT * FROM searches WHERE search_id = ?", (search_id,)).fetchone()
-        if row is None:
+        rows = self._execute("SELECT * FROM searches WHERE search_id = ?", (search_id,))
+        if not rows:
             return None
+        row = rows[0]
         return SearchInfo(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
     def searches(self) -> list[str]:
@@ -204,8 +206,8 @@ class Archive:
     # -- trials --------------------------------------------------------------------------------------
     def next_number(self, search_id: str) -> int:
         """The number the next new trial of ``search_id`` gets (trials are numbered from 1)."""
-        row = self._execute("SELECT MAX(number) FROM trials WHERE search_id = ?", (search_id,)).fetchone()
-        return int(row[0] or 0) + 1
+        rows = self._execute("SELECT MAX(number) FROM trials WHERE search_id = ?", (search_id,))
+        return int(rows[0][0] or 0) + 1
 
     def begin(self, search_id: str, config: Config, guideline: str = "") -> Trial:
         """Record a new ``running`` trial of ``config`` and return it."""
@@ -259,10 +261,10 @@ class Archive:
 
     def trial(self, search_id: str, number: int) -> Trial:
         """Trial ``number`` of ``search_id`` (KeyError if absent)."""
-        row = self._execute("SELECT * FROM trials WHERE search_id = ? AND number = ?", (search_id, number)).fetchone()
-        if row is None:
+        rows = self._execute("SELECT * FROM trials WHERE search_id = ? AND number = ?", (search_id, number))
+        if not rows:
             raise KeyError(f"no trial {number} in search {search_id!r}")
-        return _trial(row)
+        return _trial(rows[0])
 
     def trials(self, search_id: str, status: str | None = None) -> list[Trial]:
         """Trials of ``search_id`` in number order, optionally only those with ``status``."""
@@ -272,7 +274,7 @@ class Archive:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
             rows = self._execute("SELECT * FROM trials WHERE search_id = ? AND status = ? ORDER BY number", (search_id, status))
-        return [_trial(r) for r in rows.fetchall()]
+        return [_trial(r) for r in rows]
 
     def finished(self, search_id: str) -> list[Trial]:
         """Finished trials, in number order."""

@@ -105,6 +105,8 @@ class GridSearcher(Searcher):
 
     def propose(self, history: Sequence[Trial], n: int = 1) -> list[Proposal]:
         """The next ``n`` untried configurations in grid order."""
+        if n <= 0:
+            return []
         seen = tried_keys(history)
         out: list[Proposal] = []
         for config in self.order():

@@ -44,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -154,6 +155,12 @@ def fit_curve(samples: Sequence[float], quality: Sequence[float], weights: Seque
     tau, ctx, kappa = math.exp(v[0]), math.exp(v[1]), float(v[2])
     a_, g_, sse_ = solve(curve_shape(s, tau, ctx, kappa))
     return SaturatingCurve(a_, g_, tau, ctx, kappa, math.sqrt(sse_ / sw), int(s.size))
+
+
+@lru_cache(maxsize=4096)
+def _fit_cached(samples: tuple[int, ...], quality: tuple[float, ...], weights: tuple[float, ...] | None) -> SaturatingCurve:
+    """:func:`fit_curve` memoised on its (immutable) inputs: the same estimates are often refitted."""
+    return fit_curve(samples, quality, weights)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,8 +338,8 @@ class ModelBasedAllocator(Searcher):
                 raise ValueError(f"curve estimate for unknown stage {est.stage}")
             if est.model not in space.stages[est.stage].model_names:
                 raise ValueError(f"curve estimate for unknown model {est.model!r} of stage {est.stage}")
-            weights = None if est.n_items is None else [est.n_items] * len(est.samples)
-            grouped[(est.stage, est.model)].append((est.upstream, fit_curve(est.samples, est.quality, weights)))
+            weights = None if est.n_items is None else (float(est.n_items),) * len(est.samples)
+            grouped[(est.stage, est.model)].append((est.upstream, _fit_cached(est.samples, est.quality, weights)))
         for key, group in grouped.items():
             self._curves[key] = _AnchoredCurves(group)
 
@@ -344,6 +351,8 @@ class ModelBasedAllocator(Searcher):
 
     def propose(self, history: Sequence[Trial], n: int = 1) -> list[Proposal]:
         """The ``n`` untried configurations with the highest predicted score (after a design, if needed)."""
+        if n <= 0:
+            return []
         done = [t for t in history if t.done]
         if self.needs_design and len(done) < self.n_init:
             return [Proposal(c, "initial design (finding 1: large upstream, small downstream)") for c in self._design(history, n)]

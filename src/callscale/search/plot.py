@@ -50,6 +50,7 @@ def plot_regret(
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     longest = max((len(r) for runs in curves.values() for r in runs), default=1)
     length = max(length or longest, 1)
@@ -70,11 +71,12 @@ def plot_regret(
         if log:
             ax.set_yscale("log")
         ax.set_xlabel("trials")
-        ax.set_ylabel("regret (optimum − incumbent's score)" + (f"; 0 drawn at {floor:g}" if log else ""))
+        ax.set_ylabel("regret of the incumbent" + (f"\n(0 drawn at {floor:g})" if log else ""))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.09, right=0.72, bottom=0.12, top=0.91)  # legend sits right of the axes
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, format="png")

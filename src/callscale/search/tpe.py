@@ -152,6 +152,8 @@ class TPESearcher(Searcher):
     # -- proposing ------------------------------------------------------------------------------------
     def propose(self, history: Sequence[Trial], n: int = 1) -> list[Proposal]:
         """Up to ``n`` feasible, untried configurations suggested by TPE."""
+        if n <= 0:
+            return []
         seen = tried_keys(history)
         scores = {t.config.key: float(t.score or 0.0) for t in history if t.done}
         study = self._study(history, 0)

@@ -301,7 +301,7 @@ class ModelBasedAllocator(Searcher):
             are learnt from trials (pooled fit), which needs the environment to report
             ``stage_scores``.
         n_init: size of the initial design used when some stage has no curve estimates
-            (default ``2 + 2·stages``).
+            (default ``2 + stages``).
         obs_noise: standard deviation of trial scores, for the residual Gaussian process.
         exploration: UCB weight on the residual uncertainty (0: pure exploitation).
 
@@ -329,7 +329,7 @@ class ModelBasedAllocator(Searcher):
         super().__init__(space, budget, seed=seed)
         self.obs_noise = float(obs_noise)
         self.exploration = float(exploration)
-        self.n_init = n_init if n_init is not None else 2 + 2 * len(space.stages)
+        self.n_init = n_init if n_init is not None else 2 + len(space.stages)
         self._x = [self._log_sizes(i) for i in range(len(space.stages))]
         self._curves: dict[tuple[int, str], _AnchoredCurves] = {}
         grouped: dict[tuple[int, str], list[tuple[float | None, SaturatingCurve]]] = defaultdict(list)

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from pathlib import Path
 
-from callscale.backends.local import LocalBackend
+from callscale.backends.local import LocalBackend, ServerSettings
 from callscale.engine import Engine
 from callscale.pools import collect_pools, logprob_distributions
 from callscale.store import Store
 from callscale.study import FULL
 
+THREADS = int(os.environ.get("CALLSCALE_THREADS", "2"))
+
 
 async def main(store_path: Path, names: list[str] | None) -> None:
-    async with LocalBackend.started() as backend:
+    async with LocalBackend.started(ServerSettings(threads=THREADS)) as backend:
         with Store(store_path) as store:
             engine = Engine(backend, store=store)
             for part in FULL:

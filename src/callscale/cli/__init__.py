@@ -5,6 +5,9 @@ Every command takes ``--store`` and ``--json``; user errors exit with code 2 and
 
 from __future__ import annotations
 
+import signal
+import sys
+from types import FrameType
 from typing import Any
 
 import typer
@@ -41,6 +44,15 @@ def tasks(as_json: bool = typer.Option(False, "--json", help="Machine-readable l
     emit({"tasks": rows}, as_json, render)
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point: SIGTERM behaves like Ctrl-C, so servers stop and stores are flushed."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: every completed call is stored; run the same command again to resume\n")
+        raise SystemExit(130) from None

@@ -1,0 +1,5 @@
+"""``python -m callscale.cli``."""
+
+from callscale.cli import main
+
+main()

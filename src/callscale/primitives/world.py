@@ -42,6 +42,7 @@ class TaskWorld:
     permutations: int = 64
     _by_prompt: dict[str, tuple[Item, int | None]] = field(default_factory=dict, init=False, repr=False)
     _by_block: dict[str, Item] = field(default_factory=dict, init=False, repr=False)
+    _prefixes: dict[int, dict[str, Item]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for item in self.task.items:
@@ -120,11 +121,19 @@ class TaskWorld:
         tied = sorted(a for a, c in counts.items() if c == top)
         return {f"Answer: {a}": 1.0 / len(tied) for a in tied}
 
+    def _by_description(self, description: str) -> Item | None:
+        """The item whose description (or question) starts with the words a delegator was shown."""
+        words = len(description.split())
+        if words not in self._prefixes:
+            self._prefixes[words] = {
+                " ".join(str(it.metadata.get("description") or it.question).split()[:words]): it for it in self.task.items
+            }
+        return self._prefixes[words].get(" ".join(description.split()))
+
     def _route(self, text: str) -> dict[str, float]:
         names = text.split("\nSpecialists: ", 1)[1].split("\n", 1)[0].split(", ")
         description = text.split("\nRequest: ", 1)[1].rsplit("\n", 1)[0]
-        item = next((it for it in self.task.items if " ".join(
-            str(it.metadata.get("description") or it.question).split()).startswith(description)), None)
+        item = self._by_description(description)
         domain = str(item.metadata.get("domain", "")) if item else ""
         if domain not in names:
             return dict.fromkeys(names, 1.0 / len(names))

@@ -292,6 +292,8 @@ def _print_table(
         censored = float(overall["tpe"][metric]) > trials
         note = " (TPE's median is censored at cap+1, so the true ratio is smaller still)" if censored else ""
         print(f"ratio {key}: {value:.3f}{note}")
+    if not any(name in ("model_based", "model_based_noisy") for name in searchers):
+        return
     print(
         "model_based also used per-stage curve estimates (pools of 50 samples per stage and model, QA at two "
         f"upstream anchors), costing ≈ {probes:,.0f} budget units once per task ≈ "

@@ -192,11 +192,15 @@ class SyncEnvironment:
         1.0
     """
 
-    def __init__(self, inner: AsyncEnvironment) -> None:
+    def __init__(self, inner: AsyncEnvironment, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """``loop``: an event loop already running in another thread to share (not stopped by :meth:`close`)."""
         self.inner = inner
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="callscale-search-env", daemon=True)
-        self._thread.start()
+        self._owned = loop is None
+        self._loop = loop or asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        if self._owned:
+            self._thread = threading.Thread(target=self._loop.run_forever, name="callscale-search-env", daemon=True)
+            self._thread.start()
 
     @property
     def space(self) -> Space:
@@ -227,11 +231,12 @@ class SyncEnvironment:
         return result
 
     def close(self) -> None:
-        """Stop the loop and join its thread (idempotent)."""
-        if self._loop.is_closed():
+        """Stop the loop and join its thread (idempotent; a shared loop is left running)."""
+        if not self._owned or self._loop.is_closed():
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         self._loop.close()
 
     def __enter__(self) -> SyncEnvironment:

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/callscale run --task arithmetic --network vote --k 5 --limit 20 --show-answers
+	$(BIN)/callscale scale --study small --boot 100 --report callscale-report
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -101,12 +101,13 @@ def scale(
                         settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
                                     "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
                                     "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
-                                    "backend": live.name}
+                                    "backend": live.name if spec.kind != "replay" else f"replay of {live.name}"}
                         results.append(analyze_pools(part.name, pools, fit_on=fit_on, predict_to=predict_to,
                                                      n_boot=boot, logprob_distributions=dists, settings=settings,
                                                      calls=calls))
                     db.finish_run(run_id, {"calls_made": spent})
-            return results, {"calls_made": spent, "backend": live.name}
+            shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
+            return results, {"calls_made": spent, "backend": shown}
 
         results, meta = asyncio.run(main())
         path = write_report(results, report, title=f"Vote scaling — {study or task}")

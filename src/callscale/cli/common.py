@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,6 +33,16 @@ if not stdout.is_terminal:  # piped output: wide enough for the cost tables
 stderr = Console(stderr=True, highlight=False)
 
 STORE_HELP = "SQLite store of every completion (reused across runs); default: $CALLSCALE_STORE or the user cache."
+
+# Options every calling command shares (typer reads the Annotated metadata).
+BackendOpt = Annotated[str, typer.Option(help="local | openai | simulated | replay")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name (default: the embedded local model).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="Server URL for --backend openai (…/v1).")]
+ApiKeyEnvOpt = Annotated[str | None, typer.Option(help="Environment variable holding the API key.")]
+ReplayOpt = Annotated[Path | None, typer.Option(help="Recorded store or JSONL for --backend replay.")]
+ConcurrencyOpt = Annotated[int | None, typer.Option(min=1, help="Calls in flight (default: the backend's).")]
+StoreOpt = Annotated[Path | None, typer.Option(help=STORE_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
 
 
 def default_store_path() -> Path:

@@ -11,7 +11,20 @@ from typing import Any, TypeVar
 
 import typer
 
-from callscale.cli.common import STORE_HELP, UserError, backend_spec, default_store_path, emit, stdout, user_errors
+from callscale.cli.common import (
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    JsonOpt,
+    ModelOpt,
+    StoreOpt,
+    UserError,
+    backend_spec,
+    default_store_path,
+    emit,
+    stdout,
+    user_errors,
+)
 
 T = TypeVar("T")
 SEARCHERS = {"agent": "agent", "random": "random", "grid": "grid", "tpe": "tpe", "model": "model_based"}
@@ -46,20 +59,20 @@ def optimize(
     test: int = typer.Option(100, min=0, help="Held-out items scored for the best configuration (live tasks)."),
     samples: str = typer.Option("1,2,4,8", help="Candidate sample counts per stage (live tasks)."),
     report: Path | None = typer.Option(None, help="Directory for the regret plot and summary.json."),
-    model: str | None = typer.Option(None, help="Model for live tasks (default: the embedded local model)."),
-    backend: str = typer.Option("local", help="Backend for live tasks: local | openai | simulated | replay"),
-    base_url: str | None = typer.Option(None, help="Server URL for --backend openai (…/v1)."),
-    api_key_env: str | None = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
+    model: ModelOpt = None,
+    backend: BackendOpt = "local",
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
     agent_backend: str = typer.Option("local", help="Backend of the agent searcher's LLM: local | openai | rules "
                                                     "(a rule-based stand-in, no LLM)."),
     agent_model: str | None = typer.Option(None, help="Model of the agent searcher's LLM."),
     agent_base_url: str | None = typer.Option(None, help="Server URL of the agent's LLM for --agent-backend openai."),
     agent_max_tokens: int = typer.Option(400, min=16, help="Longest reply of the agent's LLM."),
-    store: Path | None = typer.Option(None, help=STORE_HELP + " The search archive lives in the same file."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Search per-stage (model, samples) allocations within a budget; report the best, its test score and cost,
-    and a regret-vs-trials plot. An interrupted search resumes from the archive."""
+    and a regret-vs-trials plot. The search archive lives in the store file; an interrupted search resumes."""
     from callscale.cli.theory import parse_ks
     from callscale.search import searcher_by_name
 

@@ -10,7 +10,14 @@ import typer
 
 from callscale.backends.factory import open_backend
 from callscale.cli.common import (
-    STORE_HELP,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    ConcurrencyOpt,
+    JsonOpt,
+    ModelOpt,
+    ReplayOpt,
+    StoreOpt,
     UserError,
     backend_spec,
     cost_table,
@@ -30,19 +37,19 @@ def run(
                                              "verify) or a YAML/TOML network file."),
     k: int = typer.Option(5, min=1, help="Samples per item for built-in networks."),
     limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
-    model: str | None = typer.Option(None, help="Model name (default: the embedded local model)."),
+    model: ModelOpt = None,
     judge_model: str | None = typer.Option(None, help="Judge model for filter/select/knockout/fuse/verify."),
     temperature: float = typer.Option(1.0, min=0.0, help="Sampling temperature of the generator."),
     max_tokens: int | None = typer.Option(None, min=1, help="Cap on generated tokens per answer."),
     permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
     show_answers: bool = typer.Option(False, help="Print each item's answer next to the gold one."),
-    backend: str = typer.Option("local", help="local | openai | simulated | replay"),
-    base_url: str | None = typer.Option(None, help="Server URL for --backend openai (…/v1)."),
-    api_key_env: str | None = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
-    replay: Path | None = typer.Option(None, help="Recorded store or JSONL for --backend replay."),
-    concurrency: int | None = typer.Option(None, min=1, help="Calls in flight (default: the backend's)."),
-    store: Path | None = typer.Option(None, help=STORE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
+    backend: BackendOpt = "local",
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
+    replay: ReplayOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run a network over a task and report accuracy (95 % CI), abstain rate and cost per node."""
     from callscale.networks import builtin_network, load_network, run_network

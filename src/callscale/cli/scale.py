@@ -10,7 +10,14 @@ import typer
 
 from callscale.backends.factory import open_backend
 from callscale.cli.common import (
-    STORE_HELP,
+    ApiKeyEnvOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    ConcurrencyOpt,
+    JsonOpt,
+    ModelOpt,
+    ReplayOpt,
+    StoreOpt,
     UserError,
     backend_spec,
     default_store_path,
@@ -36,14 +43,14 @@ def scale(
     logprobs: bool = typer.Option(False, help="Also compute the exact curve from one logprobs call per item."),
     boot: int = typer.Option(200, min=10, help="Bootstrap draws for the prediction bands."),
     report: Path = typer.Option(Path("callscale-report"), help="Directory for index.html, plots and summary.json."),
-    model: str | None = typer.Option(None, help="Model name (default: the embedded local model)."),
-    backend: str = typer.Option("local", help="local | openai | simulated | replay"),
-    base_url: str | None = typer.Option(None, help="Server URL for --backend openai (…/v1)."),
-    api_key_env: str | None = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
-    replay: Path | None = typer.Option(None, help="Recorded store or JSONL for --backend replay."),
-    concurrency: int | None = typer.Option(None, min=1, help="Calls in flight (default: the backend's)."),
-    store: Path | None = typer.Option(None, help=STORE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary on stdout."),
+    model: ModelOpt = None,
+    backend: BackendOpt = "local",
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
+    replay: ReplayOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
     from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""

@@ -16,9 +16,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,59 +150,55 @@ def analyze_pools(
 
 
 # -- rendering ---------------------------------------------------------------------------------------
-def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
+@contextlib.contextmanager
+def _figure(out: Path, name: str, files: dict[str, str], key: str, **axes: Any) -> Iterator[Any]:
+    """A fresh axes; on exit it is labelled, saved as ``name`` under ``out`` and recorded in ``files``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    try:
+        yield ax
+        ax.set(**axes)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        files[key] = name
+    finally:
+        plt.close(fig)
+
+
+def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     k = np.array(result.k)
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ax.plot(k, result.measured, "o-", ms=3, label="all items (measured)")
-    if result.easy_fraction:
-        ax.plot(k, result.easy, "s--", ms=2, label=f"easy items ({result.easy_fraction:.0%})")
-    if result.hard_fraction:
-        ax.plot(k, result.hard, "v--", ms=2, label=f"hard items ({result.hard_fraction:.0%})")
-    if result.logprob_curve:
-        ax.plot(k, result.logprob_curve, ":", label="exact, from one logprobs call per item")
-    ax.axvline(result.k_star_measured, color="grey", lw=0.8)
-    ax.set(xlabel="number of calls K", ylabel="vote accuracy", title=f"{result.name}: measured")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    files["measured"] = f"{result.name}_measured.png"
-    fig.savefig(out / files["measured"], dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    pk = np.array(result.predicted_k)
-    ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25, label="ours, 90 % band")
-    ax.plot(pk, result.predicted, "-", label=f"ours (fit on {result.fit_on} samples/item)")
-    ax.plot(pk, result.chen, "--", label="Chen et al.'s law")
-    ax.plot(k, result.measured, "ko", ms=3, label=f"measured ({result.samples} samples/item)")
-    ax.axvline(result.k_star_predicted, color="C0", lw=0.8)
-    ax.axvline(result.k_star_measured, color="k", lw=0.8, ls=":")
-    ax.set_xscale("log")
-    ax.set(xlabel="number of calls K", ylabel="vote accuracy", title=f"{result.name}: predicted vs measured")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    files["predicted"] = f"{result.name}_predicted.png"
-    fig.savefig(out / files["predicted"], dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ax.plot(k, result.coverage, "o-", ms=3, label="coverage (pass@k, unbiased)")
-    if result.coverage_law:
-        ax.plot(k, np.exp(result.coverage_law["a"] * k ** result.coverage_law["b"]), "--", label="coverage law exp(a·k^b)")
-    ax.plot(k, result.measured, "s-", ms=3, label="majority vote")
-    ax.set_xscale("log")
-    ax.set(xlabel="k", ylabel="fraction of items", title=f"{result.name}: coverage vs vote")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    files["coverage"] = f"{result.name}_coverage.png"
-    fig.savefig(out / files["coverage"], dpi=110)
-    plt.close(fig)
+    label = {"xlabel": "number of calls K", "ylabel": "vote accuracy"}
+    with _figure(out, f"{result.name}_measured.png", files, "measured", title=f"{result.name}: measured", **label) as ax:
+        ax.plot(k, result.measured, "o-", ms=3, label="all items (measured)")
+        if result.easy_fraction:
+            ax.plot(k, result.easy, "s--", ms=2, label=f"easy items ({result.easy_fraction:.0%})")
+        if result.hard_fraction:
+            ax.plot(k, result.hard, "v--", ms=2, label=f"hard items ({result.hard_fraction:.0%})")
+        if result.logprob_curve:
+            ax.plot(k, result.logprob_curve, ":", label="exact, from one logprobs call per item")
+        ax.axvline(result.k_star_measured, color="grey", lw=0.8)
+    with _figure(out, f"{result.name}_predicted.png", files, "predicted", xscale="log",
+                 title=f"{result.name}: predicted vs measured", **label) as ax:
+        pk = np.array(result.predicted_k)
+        ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25, label="ours, 90 % band")
+        ax.plot(pk, result.predicted, "-", label=f"ours (fit on {result.fit_on} samples/item)")
+        ax.plot(pk, result.chen, "--", label="Chen et al.'s law")
+        ax.plot(k, result.measured, "ko", ms=3, label=f"measured ({result.samples} samples/item)")
+        ax.axvline(result.k_star_predicted, color="C0", lw=0.8)
+        ax.axvline(result.k_star_measured, color="k", lw=0.8, ls=":")
+    with _figure(out, f"{result.name}_coverage.png", files, "coverage", xscale="log", xlabel="k",
+                 ylabel="fraction of items", title=f"{result.name}: coverage vs vote") as ax:
+        ax.plot(k, result.coverage, "o-", ms=3, label="coverage (pass@k, unbiased)")
+        if result.coverage_law:
+            law = result.coverage_law
+            ax.plot(k, np.exp(law["a"] * k ** law["b"]), "--", label="coverage law exp(a·k^b)")
+        ax.plot(k, result.measured, "s-", ms=3, label="majority vote")
     return files
 
 

@@ -1,0 +1,47 @@
+"""The scaling analysis on pools with known answer distributions, and the report files it writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callscale.report.vote_scaling import analyze_pools, write_report
+from callscale.scaling.estimate import PoolItem
+from callscale.scaling.theory import mixture_accuracy
+
+
+def mixture_pools(n: int, m: int, alpha: float, p1: float, p2: float, seed: int = 0) -> list[PoolItem]:
+    rng = np.random.default_rng(seed)
+    pools = []
+    for i in range(n):
+        p = p1 if i < alpha * n else p2
+        pools.append(PoolItem(str(i), "R", tuple("R" if rng.random() < p else "W" for _ in range(m))))
+    return pools
+
+
+def test_measured_curve_follows_the_mixture_and_the_report_is_written(tmp_path: Path) -> None:
+    pools = mixture_pools(400, 15, 0.5, 0.85, 0.4)
+    result = analyze_pools("mix", pools, fit_on=5, predict_to=40, n_boot=20)
+    exact = mixture_accuracy(0.5, 0.85, 0.4, [1, 3, 5, 9, 15])
+    measured = np.array(result.measured)[[0, 2, 4, 8, 14]]
+    assert np.abs(measured - exact).max() < 0.04  # pool noise only; the subset average itself is exact
+    assert result.measured[2] > result.measured[14]  # the inverse U falls by K = 15
+    assert result.easy_fraction > 0.3 and result.hard_fraction > 0.3
+    assert result.k_star_interval[0] <= result.k_star_predicted <= result.k_star_interval[1]
+    html = write_report([result], tmp_path / "r")
+    assert html.exists() and "mix" in html.read_text()
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary[0]["k"] == list(range(1, 16))
+    assert all((tmp_path / "r" / f"mix_{kind}.png").stat().st_size > 1000 for kind in ("measured", "predicted", "coverage"))
+
+
+def test_bad_pools_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="no items"):
+        analyze_pools("x", [])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        analyze_pools("x", [PoolItem("a", "1", ("1",))])
+    with pytest.raises(ValueError, match="--fit-on"):
+        analyze_pools("x", [PoolItem("a", "1", ("1", "2"))], fit_on=5)

@@ -16,7 +16,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +88,7 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
 ) -> None:
     """Symbolic cost, measured cost per size, fitted growth and the symbolic-vs-measured check."""
-    with user_errors():
+    with user_errors(), _run_failures():
         if backend not in ("simulated", "local"):
             raise UserError(f"unknown backend {backend!r}; analyze runs on simulated or local")
         size_list = parse_sizes(sizes) if sizes is not None else None
@@ -107,6 +109,18 @@ def analyze(
             summary["plot"] = str(plot_analysis(result, report / f"{name}.png"))
             (report / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     emit(summary, as_json, render)
+
+
+@contextlib.contextmanager
+def _run_failures() -> Iterator[None]:
+    """Calls that finally failed: one line on stderr, exit code 1 (nothing the user typed is wrong)."""
+    from callscale.asymptotic.examples import RunFailedError
+
+    try:
+        yield
+    except RunFailedError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
 
 
 def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, settings: dict[str, int], metric: str,

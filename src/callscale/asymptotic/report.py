@@ -64,8 +64,9 @@ def plot_analysis(analysis: Analysis, path: Path) -> Path:
     if gain_check is not None:
         right = axes[0][1]
         gl = gain_check.slope
+        unit = "" if gain_check.log_x else " doublings/unit"
         right.plot(xs, gain_check.measured, "o", color="black",
-                   label=f"measured gain: slope {gl.slope:.2f} [{gl.ci_low:.2f}, {gl.ci_high:.2f}]")
+                   label=f"measured gain: slope {gl.slope:.2f} [{gl.ci_low:.2f}, {gl.ci_high:.2f}]{unit}")
         if gain_check.declared is not None:
             right.plot(xs, gain_check.declared, "-", color="grey", label="declared gain")
         title = f"gain {analysis.names[0]} / {analysis.names[1]}"

@@ -25,7 +25,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from callscale.cli.common import STORE_HELP, UserError, default_store_path, emit, human, stderr, stdout, user_errors
+from callscale.cli.common import (
+    STORE_HELP,
+    JsonOpt,
+    UserError,
+    default_store_path,
+    emit,
+    human,
+    stderr,
+    stdout,
+    user_errors,
+)
 
 TARGET_HELP = ("routing, debugging, evolution, summarising, specialists, or a YAML/TOML network file.")
 NETWORK_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -85,7 +95,7 @@ def analyze(
     limit: int | None = typer.Option(None, min=1, help="Items per domain (specialists) or per size (network file, local)."),
     report: Path | None = typer.Option(None, help="Directory for the log-log plot (<target>.png) and <target>.json."),
     store: Path | None = typer.Option(None, help=STORE_HELP + " Simulated runs keep completions in memory unless set."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Symbolic cost, measured cost per size, fitted growth and the symbolic-vs-measured check."""
     with user_errors(), _run_failures():

@@ -44,7 +44,8 @@ async def test_routing_analysis_on_the_local_model(local_server: LocalServer) ->
                                   real=True, backend_name="local", symbolic=False)
     finally:
         await backend.aclose()
-    assert a.backend == "local"
+    assert a.backend == "local" and a.exact  # with real prompts only calls and depth are declared
+    assert set(a.rows[0].declared["routed"]) == {"calls", "depth"} and a.checks["gain"].declared is None
     for row in a.rows:
         assert row.measured["generalist"]["calls"] == 1 and row.measured["routed"]["calls"] == 2
         assert row.measured["routed"]["depth"] == 2

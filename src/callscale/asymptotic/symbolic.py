@@ -170,7 +170,12 @@ def size_symbol(name: str) -> Any:
 
 
 def constant_symbol(name: str) -> Any:
-    """A positive constant such as a model size ``m_s``."""
+    """A positive constant such as a model size ``m_s``.
+
+    Example:
+        >>> constant_symbol("m_s").is_positive, constant_symbol("m_s").is_integer
+        (True, None)
+    """
     import sympy
 
     return sympy.Symbol(name, positive=True)

@@ -52,6 +52,9 @@ Sizes = Mapping[str, int]
 Values = Mapping[str, Expr]
 """Sizes and constants by name: numbers, or sympy symbols for the symbolic side."""
 
+STRUCTURE = ("calls", "depth")
+"""What a declaration fixes whatever the prompts say: with real prompts, only these are compared."""
+
 REAL_PARAMS = 134_515_008
 """Parameters of the embedded model, which plays every role on the real backend."""
 
@@ -89,7 +92,12 @@ def word_count(text: str) -> int:
 
 
 def echo_length(request: Request) -> dict[str, float]:
-    """Responder writing exactly ``max_tokens`` words: a completion of the declared length."""
+    """Responder writing exactly ``max_tokens`` words: a completion of the declared length.
+
+    Example:
+        >>> echo_length(Request.chat("m", "hi", max_tokens=3))
+        {'w w w': 1.0}
+    """
     return {words(request.sampling.max_tokens): 1.0}
 
 
@@ -148,6 +156,7 @@ class Example:
 
     @property
     def decompositions(self) -> tuple[Decomposition, Decomposition]:
+        """(baseline, improved)."""
         return (self.baseline, self.improved)
 
     def sizes(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -169,7 +178,12 @@ class Example:
         return out
 
     def values(self, sizes: Sizes) -> dict[str, Expr]:
-        """Numeric values of every size, constant and derived quantity."""
+        """Numeric values of every size, constant and derived quantity.
+
+        Example:
+            >>> get_example("routing").values({"k": 2})["m_s"]
+            135000000
+        """
         out: dict[str, Expr] = {**self.constants, **sizes}
         if self.derived is not None:
             out.update(self.derived(sizes))
@@ -187,7 +201,12 @@ class Example:
         return measures(decomposition.cost(values), self.models(values))
 
     def symbols(self) -> dict[str, Any]:
-        """Sympy symbols for every size (positive integers), constant and symbolic-only quantity."""
+        """Sympy symbols for every size (positive integers), constant and symbolic-only quantity.
+
+        Example:
+            >>> sorted(get_example("evolution").symbols())
+            ['cap', 'k', 'l', 'lam', 'm_u']
+        """
         from callscale.asymptotic.symbolic import constant_symbol, size_symbol
 
         out: dict[str, Any] = {name: size_symbol(name) for name in self.defaults}
@@ -244,12 +263,24 @@ def get_example(name: str) -> Example:
 
 # -- engines -------------------------------------------------------------------------------------
 def simulated_engine(example: Example, sizes: Sizes, seed: int | None = None) -> Engine:
-    """A fresh engine on the example's simulated backend, with a :class:`PassLedger` and an in-memory store."""
+    """A fresh engine on the example's simulated backend, with a :class:`PassLedger` and an in-memory store.
+
+    Example:
+        >>> type(simulated_engine(get_example("routing"), get_example("routing").sizes()).ledger).__name__
+        'PassLedger'
+    """
     return Engine(example.simulated(sizes, seed), ledger=PassLedger())
 
 
 def real_engine(backend: Backend, example: Example, sizes: Sizes, store: Store | None = None) -> Engine:
-    """An engine on a real backend where every role of the example is the embedded model (its true size)."""
+    """An engine on a real backend where every role of the example is the embedded model (its true size).
+
+    Example:
+        >>> from callscale.backends.simulated import SimulatedBackend
+        >>> ex = get_example("routing")
+        >>> real_engine(SimulatedBackend.constant({"A": 1.0}), ex, ex.sizes()).card("generalist").params
+        134515008
+    """
     values = example.values(sizes)
     cards = {name: ModelCard(name, params=REAL_PARAMS) for name in example.models(values)}
     return Engine(backend, ledger=PassLedger(), cards=cards, store=store)
@@ -306,7 +337,12 @@ def symbolic_summary(example: Example, fixed: Mapping[str, int], metric: str, va
 
 
 def growth_in(expr: Any, vary: str) -> Growth:
-    """Growth class of ``expr`` in ``vary`` (constant when it does not appear)."""
+    """Growth class of ``expr`` in ``vary`` (constant when it does not appear).
+
+    Example:
+        >>> growth_in(3, "k").label("k")
+        '1'
+    """
     from callscale.asymptotic.symbolic import growth
 
     if not any(s.name == vary for s in getattr(expr, "free_symbols", ())):
@@ -338,7 +374,9 @@ async def analyze_example(
 
     ``seeds`` > 0 averages that many seeded runs of a randomised simulation (evolution); 0 runs the
     deterministic one. ``engine(example, sizes, seed)`` builds each run's engine (default: the
-    simulated one); ``real`` sends real prompts. ``symbolic=False`` skips sympy entirely.
+    simulated one); ``real`` sends real prompts, and then only calls and depth are declared (token
+    counts depend on the text, and every role is the same real model). ``symbolic=False`` skips
+    sympy entirely.
 
     Example:
         >>> import asyncio
@@ -374,18 +412,22 @@ async def analyze_example(
                 runs.append({k: float(v) for k, v in ledger_metrics(eng.ledger).items()})
             measured[d.name] = _mean(runs)
             detail[d.name] = _scalars(details)
-            declared[d.name] = {k: float(v) for k, v in example.declared(d, sz).items()}
+            declared[d.name] = {k: float(v) for k, v in example.declared(d, sz).items()
+                                if not real or k in STRUCTURE}  # real prompts: only the structure is declared
         rows.append(SizeRow(value, sz, measured, declared, detail))
     symbolic = symbolic and sympy_available()
     growths = _declared_growth(example, fixed_sizes, metric, vary) if symbolic else None
     xs = [float(r.size) for r in rows]
+    declares = all(metric in r.declared[d.name] for r in rows for d in example.decompositions)
     checks: dict[str, GrowthCheck] = {}
     for d in example.decompositions:
         checks[d.name] = check_growth(metric, xs, [r.measured[d.name][metric] for r in rows],
-                                      [r.declared[d.name][metric] for r in rows], growths.get(d.name) if growths else None)
+                                      [r.declared[d.name][metric] for r in rows] if declares else None,
+                                      growths.get(d.name) if growths else None)
     b, i = example.baseline.name, example.improved.name
     checks["gain"] = check_growth(metric, xs, [r.gain(metric, b, i) for r in rows],
-                                  [r.gain(metric, b, i, "declared") for r in rows], growths.get("gain") if growths else None)
+                                  [r.gain(metric, b, i, "declared") for r in rows] if declares else None,
+                                  growths.get("gain") if growths else None)
     summary = symbolic_summary(example, fixed_sizes, metric, vary) if symbolic else None
     return Analysis(example.name, example.title, example.paper, vary, fixed_sizes, metric, backend_name,
                     seeds, (b, i), tuple(rows), checks, summary, example.notes)

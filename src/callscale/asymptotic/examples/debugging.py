@@ -50,14 +50,24 @@ H_QA_FOCUSED, H_DEV_FOCUSED = word_count(QA_FOCUSED), word_count(DEV_FOCUSED) + 
 
 
 def functions(k: int, width: int, real: bool) -> list[str]:
-    """The k functions: synthetic lines of l words, or small real Python functions with a bug."""
+    """The k functions: synthetic lines of l words, or small real Python functions with a bug.
+
+    Example:
+        >>> functions(2, 3, False), functions(1, 3, True)[0].splitlines()[0]
+        (['w w w', 'w w w'], 'def f0(x):')
+    """
     if real:
         return [f"def f{i}(x):\n    return x - {i + 1}  # should add {i + 1}" for i in range(k)]
     return [words(width) for _ in range(k)]
 
 
 def bug_sites(k: int, b: int) -> list[int]:
-    """The function of each bug: 0, 1, …, k−1, 0, 1, …"""
+    """The function of each bug: 0, 1, …, k−1, 0, 1, …
+
+    Example:
+        >>> bug_sites(3, 5)
+        [0, 1, 2, 0, 1]
+    """
     return [j % k for j in range(b)]
 
 
@@ -66,7 +76,15 @@ def _ask(model: str, text: str, max_tokens: int) -> Request:
 
 
 async def run_naive(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, Any]:
-    """b rounds: QA reads the whole history, the developer rewrites the whole code."""
+    """b rounds: QA reads the whole history, the developer rewrites the whole code.
+
+    Example:
+        >>> import asyncio
+        >>> from callscale.asymptotic.examples import simulated_engine
+        >>> s = EXAMPLE.sizes({"k": 2, "l": 3, "b": 2})
+        >>> asyncio.run(run_naive(simulated_engine(EXAMPLE, s), s, False))
+        {'rounds': 2, 'final_words': 6}
+    """
     k, width, b = sizes["k"], sizes["l"], sizes["b"]
     history = ["\n".join(functions(k, width, real))]
     n = k * width
@@ -81,7 +99,15 @@ async def run_naive(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, An
 
 
 async def run_focused(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, Any]:
-    """QA reads each function once; the developer rewrites only the buggy functions (in parallel across functions)."""
+    """QA reads each function once; the developer rewrites only the buggy functions (in parallel across functions).
+
+    Example:
+        >>> import asyncio
+        >>> from callscale.asymptotic.examples import simulated_engine
+        >>> s = EXAMPLE.sizes({"k": 2, "l": 3, "b": 3})
+        >>> asyncio.run(run_focused(simulated_engine(EXAMPLE, s), s, False))
+        {'rounds': 2, 'final_words': 6}
+    """
     k, width, b = sizes["k"], sizes["l"], sizes["b"]
     code = functions(k, width, real)
     verdicts = await engine.complete_many([(_ask("qa", f"{QA_FOCUSED}\n{f}", 4 if real else 1), 1) for f in code],
@@ -100,7 +126,12 @@ async def run_focused(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, 
 
 
 def naive_cost(v: Values) -> Cost:
-    """Σ_i (history i·n): QA writes 1 token, the developer n tokens."""
+    """Σ_i (history i·n): QA writes 1 token, the developer n tokens.
+
+    Example:
+        >>> naive_cost({"k": 2, "l": 3, "b": 2}).depth
+        4
+    """
     k, width, b = v["k"], v["l"], v["b"]
     n = k * width
     history = n * b * (b + 1) / 2
@@ -110,7 +141,12 @@ def naive_cost(v: Values) -> Cost:
 
 
 def focused_cost(v: Values) -> Cost:
-    """k QA calls over one function each, then b rewrites of one function each."""
+    """k QA calls over one function each, then b rewrites of one function each.
+
+    Example:
+        >>> focused_cost({"k": 2, "l": 3, "b": 3}).calls
+        5
+    """
     k, width, b = v["k"], v["l"], v["b"]
     qa = Cost.of("qa", calls=k, prompt_tokens=k * (H_QA_FOCUSED + width), completion_tokens=k)
     dev = Cost.of("developer", calls=b, prompt_tokens=b * (H_DEV_FOCUSED + width + 1), completion_tokens=b * width,
@@ -119,11 +155,22 @@ def focused_cost(v: Values) -> Cost:
 
 
 def models(v: Values) -> dict[str, Any]:
+    """A small QA model and a bigger developer.
+
+    Example:
+        >>> models(EXAMPLE.constants)["developer"] // models(EXAMPLE.constants)["qa"]
+        10
+    """
     return {"qa": v["m_q"], "developer": v["m_d"]}
 
 
 def simulated(sizes: Sizes, seed: int | None) -> Backend:
-    """Every call writes exactly its declared length."""
+    """Every call writes exactly its declared length.
+
+    Example:
+        >>> simulated(EXAMPLE.sizes(), None).card("qa").params
+        135000000
+    """
     return synthetic_backend(echo_length, {k: int(v) for k, v in models(EXAMPLE.constants).items()})
 
 

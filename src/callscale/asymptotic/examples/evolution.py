@@ -46,12 +46,22 @@ _BLOCK = re.compile(r"Block (\d+)\.")
 
 
 def right_line(width: int) -> str:
-    """A right block."""
+    """A right block.
+
+    Example:
+        >>> right_line(3)
+        '1 1 1'
+    """
     return words(width, "1")
 
 
 def wrong_line(width: int) -> str:
-    """A wrong block (one 0)."""
+    """A wrong block (one 0).
+
+    Example:
+        >>> wrong_line(3)
+        '0 1 1'
+    """
     return " ".join(["0"] + ["1"] * (width - 1))
 
 
@@ -67,7 +77,15 @@ def fitness(text: str, k: int, width: int) -> int:
 
 
 async def run_global(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, Any]:
-    """(1+λ) with whole-solution mutation until all k blocks are right (or ``cap`` candidates)."""
+    """(1+λ) with whole-solution mutation until all k blocks are right (or ``cap`` candidates).
+
+    Example:
+        >>> import asyncio
+        >>> from callscale.asymptotic.examples import simulated_engine
+        >>> s = EXAMPLE.sizes({"k": 3, "l": 2})
+        >>> asyncio.run(run_global(simulated_engine(EXAMPLE, s), s, False))["candidates"]
+        8
+    """
     k, width, lam, cap = sizes["k"], sizes["l"], sizes["lam"], sizes["cap"]
     parent, best, made, generation = "\n".join([wrong_line(width)] * k), 0, 0, 0
     while best < k and (not cap or made < cap):
@@ -85,7 +103,15 @@ async def run_global(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, A
 
 
 async def run_local(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, Any]:
-    """Every wrong block is mutated on its own, in parallel, until right (or ``cap`` mutations in all)."""
+    """Every wrong block is mutated on its own, in parallel, until right (or ``cap`` mutations in all).
+
+    Example:
+        >>> import asyncio
+        >>> from callscale.asymptotic.examples import simulated_engine
+        >>> s = EXAMPLE.sizes({"k": 3, "l": 2})
+        >>> asyncio.run(run_local(simulated_engine(EXAMPLE, s), s, False))
+        {'solved': True, 'candidates': 6, 'generations': 2, 'fitness': 3}
+    """
     k, width, cap = sizes["k"], sizes["l"], sizes["cap"]
     blocks = [wrong_line(width)] * k
     attempts = [0] * k
@@ -111,7 +137,13 @@ async def run_local(engine: Engine, sizes: Sizes, real: bool) -> Mapping[str, An
 
 
 def global_cost(v: Values) -> Cost:
-    """λ·⌈2^k/λ⌉ whole-solution rewrites in ⌈2^k/λ⌉ generations (deterministic simulation; the mean for λ = 1)."""
+    """λ·⌈2^k/λ⌉ whole-solution rewrites in ⌈2^k/λ⌉ generations (deterministic simulation; the mean for λ = 1).
+
+    Example:
+        >>> c = global_cost({"k": 3, "l": 2, "lam": 3})
+        >>> c.calls, c.depth
+        (9, 3)
+    """
     k, width, lam = v["k"], v["l"], v["lam"]
     generations = sceil(2**k / lam)
     calls = lam * generations
@@ -120,17 +152,34 @@ def global_cost(v: Values) -> Cost:
 
 
 def local_cost(v: Values) -> Cost:
-    """2 rewrites per block, all blocks in parallel: 2k calls, depth 2."""
+    """2 rewrites per block, all blocks in parallel: 2k calls, depth 2.
+
+    Example:
+        >>> local_cost({"k": 3, "l": 2}).calls
+        6
+    """
     k, width = v["k"], v["l"]
     return Cost.of("mutator", calls=2 * k, prompt_tokens=2 * k * (H_LOCAL + width), completion_tokens=2 * k * width, depth=2)
 
 
 def models(v: Values) -> dict[str, Any]:
+    """One mutator model.
+
+    Example:
+        >>> models({"m_u": 5})
+        {'mutator': 5}
+    """
     return {"mutator": v["m_u"]}
 
 
 def responder(seed: int | None) -> Any:
-    """Mutation outcomes: deterministic enumeration (``seed=None``) or fair coins seeded by ``seed``."""
+    """Mutation outcomes: deterministic enumeration (``seed=None``) or fair coins seeded by ``seed``.
+
+    Example:
+        >>> ask = Request.chat("mutator", f"{GLOBAL_HEAD} Attempt 3.\\n0 1\\n0 1\\n0 1")
+        >>> responder(None)(ask)  # bits of 3: blocks 0 and 1 right
+        {'1 1\\n1 1\\n0 1': 1.0}
+    """
 
     def respond(request: Request) -> dict[str, float]:
         text = request.messages[-1].content if request.messages else request.prompt or ""
@@ -153,7 +202,12 @@ def responder(seed: int | None) -> Any:
 
 
 def simulated(sizes: Sizes, seed: int | None) -> Backend:
-    """The mutation model, deterministic or seeded."""
+    """The mutation model, deterministic or seeded.
+
+    Example:
+        >>> simulated(EXAMPLE.sizes(), 7).card("mutator").params
+        135000000
+    """
     return synthetic_backend(responder(seed), {k: int(v) for k, v in models(EXAMPLE.constants).items()})
 
 

@@ -40,12 +40,22 @@ REAL_NAMES = ("arithmetic", "physics", "medicine", "history", "computing", "law"
 
 
 def specialist_system(name: str) -> str:
-    """The system prompt that makes the shared small model the ``name`` specialist."""
+    """The system prompt that makes the shared small model the ``name`` specialist.
+
+    Example:
+        >>> specialist_system("t3")
+        'You are the specialist for t3 requests.'
+    """
     return f"You are the specialist for {name} requests."
 
 
 def type_names(k: int, real: bool = False) -> list[str]:
-    """The k task types' names (one word each)."""
+    """The k task types' names (one word each).
+
+    Example:
+        >>> type_names(3), type_names(2, real=True)
+        (['t1', 't2', 't3'], ['arithmetic', 'physics'])
+    """
     if real:
         if k > len(REAL_NAMES):
             raise ValueError(f"the real routing example has at most {len(REAL_NAMES)} task types")
@@ -104,13 +114,23 @@ def _runner(which: str) -> Any:
 
 
 def generalist_cost(v: Values) -> Cost:
-    """One generalist call per request, reading the whole request."""
+    """One generalist call per request, reading the whole request.
+
+    Example:
+        >>> generalist_cost({"q": 2, "n": 100, "a": 1}).prompt_tokens
+        206
+    """
     q = v["q"]
     return Cost.of("generalist", calls=q, prompt_tokens=q * (HEAD_TEMPLATE + v["n"]), completion_tokens=q * v["a"])
 
 
 def routed_cost(v: Values) -> Cost:
-    """Per request: the delegator reads the route prompt (c description words, k names), then a specialist answers."""
+    """Per request: the delegator reads the route prompt (c description words, k names), then a specialist answers.
+
+    Example:
+        >>> routed_cost({"q": 1, "n": 100, "a": 1, "c": 8, "k": 4}).calls
+        2
+    """
     q = v["q"]
     delegate = Cost.of("delegator", calls=q, prompt_tokens=q * (HEAD_ROUTE + v["c"] + v["k"]), completion_tokens=q)
     answer = Cost.of("specialist", calls=q, prompt_tokens=q * (HEAD_SYSTEM + HEAD_TEMPLATE + v["n"]),
@@ -119,12 +139,22 @@ def routed_cost(v: Values) -> Cost:
 
 
 def models(v: Values) -> dict[str, Any]:
-    """The generalist must cover k tasks: k times a specialist."""
+    """The generalist must cover k tasks: k times a specialist.
+
+    Example:
+        >>> models({"k": 4, "m_s": 10, "m_d": 3})["generalist"]
+        40
+    """
     return {"generalist": v["k"] * v["m_s"], "delegator": v["m_d"], "specialist": v["m_s"]}
 
 
 def responder(request: Request) -> dict[str, float]:
-    """Delegator: names the type in the description's first word. Others: ``max_tokens`` words."""
+    """Delegator: names the type in the description's first word. Others: ``max_tokens`` words.
+
+    Example:
+        >>> responder(Request.chat("delegator", route_prompt("t2 w w", ["t1", "t2"])))
+        {'t2': 1.0}
+    """
     text = request.messages[-1].content if request.messages else request.prompt or ""
     if text.startswith(ROUTE_HEAD):
         return {text.split("\nRequest: ", 1)[1].split()[0]: 1.0}
@@ -132,7 +162,12 @@ def responder(request: Request) -> dict[str, float]:
 
 
 def simulated(sizes: Sizes, seed: int | None) -> Backend:
-    """Deterministic synthetic world with the example's model sizes."""
+    """Deterministic synthetic world with the example's model sizes.
+
+    Example:
+        >>> simulated(EXAMPLE.sizes({"k": 4}), None).card("generalist").params
+        540000000
+    """
     values = {**EXAMPLE.constants, **sizes}
     return synthetic_backend(responder, {k: int(v) for k, v in models(values).items()})
 

@@ -58,7 +58,12 @@ FREE_TEMPLATE = "Calculate: {question}\nReply with the number only."
 
 
 def system_prompt(domain: str) -> str:
-    """The specialist's system prompt."""
+    """The specialist's system prompt.
+
+    Example:
+        >>> system_prompt("physics")
+        'You are an expert in physics. Answer the question.'
+    """
     return f"You are an expert in {domain}. Answer the question."
 
 
@@ -71,7 +76,12 @@ class MixedTask(Task):
     """A task mixing multiple-choice and free-form items: each item gets its own kind of prompt."""
 
     def prompt(self, item: Item, permutation_seed: int | None = None) -> str:
-        """The multiple-choice template for items with options, the arithmetic one otherwise."""
+        """The multiple-choice template for items with options, the arithmetic one otherwise.
+
+        Example:
+            >>> mixed_task(2, 1).prompt(mixed_task(2, 1).items[1])
+            'Calculate: 50 - 5 * 6 =\\nReply with the number only.'
+        """
         shown = self.displayed_choices(item, permutation_seed)
         if shown is None:
             return FREE_TEMPLATE.format(question=item.question)
@@ -128,7 +138,12 @@ class SpecialistWorld:
 
     @staticmethod
     def wrong(item: Item) -> str:
-        """A wrong answer written as the model would (next letter, or gold + 1)."""
+        """A wrong answer written as the model would (next letter, or gold + 1).
+
+        Example:
+            >>> SpecialistWorld.wrong(Item(id="x", question="?", answer="4"))
+            '5'
+        """
         if item.choices:
             return LETTERS[(LETTERS.index(item.answer) + 1) % len(item.choices)]
         return str(int(float(item.answer)) + 1)
@@ -155,7 +170,12 @@ def _run(which: str) -> Any:
 
 
 def network(which: str, k: int, c: int, real: bool = False) -> Network:
-    """The generalist or the routed network over the first k domains."""
+    """The generalist or the routed network over the first k domains.
+
+    Example:
+        >>> network("routed", 3, 8).models()
+        ('delegator', 'specialist')
+    """
     if which == "generalist":
         return Network("generalist", (Generate("answer", "generalist", temperature=0.0),))
     specialists = {d: Specialist("specialist", system_prompt(d)) for d, _, _ in DOMAINS[:k]}
@@ -179,19 +199,34 @@ def _data(k: int, q: int, c: int) -> tuple[Fraction, Fraction, Fraction]:
 
 def derived(sizes: Sizes) -> dict[str, Any]:
     """Mean prompt words ``n``, description words ``d`` and system-prompt words ``s`` of the cut items
-    (every domain's system prompt has the same length, so misrouting does not change the count)."""
+    (every domain's system prompt has the same length, so misrouting does not change the count).
+
+    Example:
+        >>> derived({"k": 2, "q": 2, "c": 8})["s"]
+        Fraction(9, 1)
+    """
     n, d, s = _data(sizes["k"], sizes["q"], sizes["c"])
     return {"n": n, "d": d, "s": s}
 
 
 def generalist_cost(v: Values) -> Cost:
-    """One generalist call per item (k·q items), one answer token."""
+    """One generalist call per item (k·q items), one answer token.
+
+    Example:
+        >>> generalist_cost({"k": 2, "q": 3, "n": 50}).calls
+        6
+    """
     items = v["k"] * v["q"]
     return Cost.of("generalist", calls=items, prompt_tokens=items * v["n"], completion_tokens=items)
 
 
 def routed_cost(v: Values) -> Cost:
-    """Per item: the delegator reads the description and the k names; a specialist answers."""
+    """Per item: the delegator reads the description and the k names; a specialist answers.
+
+    Example:
+        >>> routed_cost({"k": 2, "q": 3, "n": 50, "d": 8, "s": 8}).calls
+        12
+    """
     items = v["k"] * v["q"]
     delegate = Cost.of("delegator", calls=items, prompt_tokens=items * (H_ROUTE + v["d"] + v["k"]), completion_tokens=items)
     answer = Cost.of("specialist", calls=items, prompt_tokens=items * (v["s"] + v["n"]), completion_tokens=items)
@@ -199,11 +234,22 @@ def routed_cost(v: Values) -> Cost:
 
 
 def models(v: Values) -> dict[str, Any]:
+    """The generalist covers k domains: k·m_s.
+
+    Example:
+        >>> models({"k": 3, "m_s": 2, "m_d": 1})["generalist"]
+        6
+    """
     return {"generalist": v["k"] * v["m_s"], "delegator": v["m_d"], "specialist": v["m_s"]}
 
 
 def simulated(sizes: Sizes, seed: int | None) -> Backend:
-    """The :class:`SpecialistWorld` with default skills, priced with the example's model sizes."""
+    """The :class:`SpecialistWorld` with default skills, priced with the example's model sizes.
+
+    Example:
+        >>> simulated({"k": 2, "q": 1, "c": 8}, None).card("generalist").params
+        270000000
+    """
     task = mixed_task(sizes["k"], sizes["q"], sizes["c"])
     world = SpecialistWorld(task, seed=seed or 0)
     values = {**EXAMPLE.constants, **sizes}

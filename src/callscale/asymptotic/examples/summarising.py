@@ -52,7 +52,12 @@ H_REDUCE = word_count(f"Question: {QUESTION}\n{REDUCE_INSTRUCTION}")
 
 
 def document(n: int, real: bool) -> str:
-    """n words: synthetic, or the opening passages of shipped world-history questions."""
+    """n words: synthetic, or the opening passages of shipped world-history questions.
+
+    Example:
+        >>> document(3, False), len(document(40, True).split())
+        ('w w w', 40)
+    """
     if not real:
         return words(n)
     from callscale.tasks import get_task
@@ -90,12 +95,23 @@ def _run(which: str) -> Any:
 
 
 def single_cost(v: Values) -> Cost:
-    """One call reading the document, writing s tokens."""
+    """One call reading the document, writing s tokens.
+
+    Example:
+        >>> single_cost({"n": 100, "s": 16}).prompt_tokens
+        104
+    """
     return Cost.of("summariser", calls=1, prompt_tokens=H_SINGLE + v["n"], completion_tokens=v["s"])
 
 
 def map_reduce_cost(v: Values) -> Cost:
-    """n/c map calls (the document once, plus instructions) and a reduce tree of fan-in b."""
+    """n/c map calls (the document once, plus instructions) and a reduce tree of fan-in b.
+
+    Example:
+        >>> c = map_reduce_cost({"n": 100, "c": 10, "b": 3, "s": 4})
+        >>> c.calls, c.depth  # 10 map calls, reduce levels of 4, 2 and 1 calls
+        (17, 4)
+    """
     n, c, b, s = v["n"], v["c"], v["b"], v["s"]
     if is_symbolic(n, c, b):
         chunks = n / c
@@ -113,11 +129,22 @@ def map_reduce_cost(v: Values) -> Cost:
 
 
 def models(v: Values) -> dict[str, Any]:
+    """One summariser model for both decompositions.
+
+    Example:
+        >>> models({"m": 5})
+        {'summariser': 5}
+    """
     return {"summariser": v["m"]}
 
 
 def simulated(sizes: Sizes, seed: int | None) -> Backend:
-    """Every call writes exactly s words."""
+    """Every call writes exactly s words.
+
+    Example:
+        >>> simulated(EXAMPLE.sizes(), None).card("summariser").params
+        135000000
+    """
     return synthetic_backend(echo_length, {k: int(v) for k, v in models(EXAMPLE.constants).items()})
 
 

@@ -43,3 +43,16 @@ def test_a_search_runs_on_the_live_environment() -> None:
         result = run_search(sync, GridSearcher(env.space, budget), n_trials=5, search_id="live")
     assert len(result.trials) == 5 and result.best is not None
     assert all(env.space.within(t.config, budget) for t in result.trials)
+
+
+def test_curve_estimates_come_from_the_pools_trials_reuse() -> None:
+    env, _ = live_env()
+    with SyncEnvironment(env) as sync:
+        curves = sync.run(env.curve_estimates())
+        assert [(c.stage, c.model) for c in curves] == [(0, "small"), (0, "big"), (1, "small"), (1, "big")]
+        assert curves[0].upstream is None and curves[2].upstream is not None
+        assert curves[0].samples == (1, 2, 4) and all(0 <= q <= 1 for c in curves for q in c.quality)
+        made = env.engine.stats.samples
+        sync.evaluate(Config.of(("small", 1), ("small", 4)))
+        # Draft and answer samples were all drawn for the curves; only the 20 fusion calls are new.
+        assert env.engine.stats.samples - made == len(env.train.items)

@@ -68,6 +68,8 @@ def optimize(
     agent_model: str | None = typer.Option(None, help="Model of the agent searcher's LLM."),
     agent_base_url: str | None = typer.Option(None, help="Server URL of the agent's LLM for --agent-backend openai."),
     agent_max_tokens: int = typer.Option(400, min=16, help="Longest reply of the agent's LLM."),
+    curves: bool = typer.Option(True, help="Model-based searcher on a live task: first measure per-stage curves "
+                                           "from sample pools (reused by every trial)."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -92,12 +94,19 @@ def optimize(
             if space.count(chosen_budget) == 0:
                 raise UserError(f"no configuration fits budget {chosen_budget:g} (cheapest costs {float(space.min_cost()):g})")
             kwargs: dict[str, Any] = {"seed": seed}
+            curve_calls: int | None = None
+            if searcher == "model" and live and curves:
+                before = env.inner.engine.stats.samples
+                kwargs["curves"] = env.run(env.inner.curve_estimates())
+                curve_calls = env.inner.engine.stats.samples - before
             if searcher == "agent":
                 kwargs["llm"] = _agent_llm(agent_backend, agent_model, agent_base_url, api_key_env, runner, engine_for_agent,
                                            agent_max_tokens)
             picker = cls(space, chosen_budget, **kwargs)
             result = _search(env, picker, trials, store_path, f"{task}/{searcher}/{chosen_budget:g}/{seed}", live)
             summary = _summary(task, searcher, chosen_budget, result, env, live, picker, report)
+            if curve_calls is not None:
+                summary["calls"]["for the curve estimates"] = curve_calls
     emit(summary, as_json, render)
 
 

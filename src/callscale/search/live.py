@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from callscale.engine import Engine
 from callscale.networks import Network
-from callscale.primitives import Decision, Fuse, Node, Sample, Vote
+from callscale.primitives import Candidates, Decision, Fuse, ItemContext, Node, Sample, Vote
 from callscale.records import ModelCard
 from callscale.search.budget import PrimitiveCost
-from callscale.search.environment import TrialResult
+from callscale.search.environment import CurveEstimate, TrialResult
 from callscale.search.space import Config, Space, Stage
 from callscale.tasks.items import Item, Task
 
@@ -88,6 +88,50 @@ class LiveStages:
         return TrialResult(score=stage_scores[-1], cost=declared, stage_scores=stage_scores, split=split,
                            n_items=len(task.items), spent_cost=declared * spent / system if system else 0.0,
                            info={"network": network.name, "measured_primitive_cost_per_item": system / len(task.items)})
+
+    async def curve_estimates(self, max_samples: int | None = None) -> list[CurveEstimate]:
+        """Per-stage quality against samples, measured from sample pools on the training split.
+
+        For every stage and model, one pool of M samples per item gives the vote accuracy at every
+        S ≤ M exactly (averaged over all subsets) — a stand-in for sampling-then-fusing that costs no
+        fusion calls. A later stage is measured on the input the previous stage gives with one sample
+        from its first model (recorded as ``upstream``). The pools are the ones trials draw from, so
+        this spending is reused by every later trial.
+        """
+        from callscale.primitives.vote import decide
+        from callscale.scaling.estimate import item_counts, subset_vote_curves
+
+        items = self.train.items
+        upstream: list[Decision | None] = [None] * len(items)
+        upstream_quality: float | None = None
+        out: list[CurveEstimate] = []
+        for i, stage in enumerate(self.space.stages):
+            m = max_samples or max(stage.samples)
+            shown = [s for s in stage.samples if s <= m]
+            first: list[Candidates] = []
+            for model in stage.model_names:
+                node = Sample(stage.name, model, m, SAMPLING_TEMPERATURE, self.max_tokens, inputs=("upstream",) if i else ())
+
+                pools = await asyncio.gather(*(self._draw(node, item, given)
+                                               for item, given in zip(items, upstream, strict=True)))
+                if not first:
+                    first = list(pools)
+                counts = [item_counts(p.answers, item.answer) for p, item in zip(pools, items, strict=True)]
+                curve = subset_vote_curves(counts, shown).mean(axis=0)
+                out.append(CurveEstimate(i, model, tuple(shown), tuple(float(q) for q in curve), upstream_quality,
+                                         len(items)))
+            upstream = [decide([p.items[0].answer], f"{item.id}/{stage.name}.pick", p.depth)
+                        for p, item in zip(first, items, strict=True)]
+            upstream_quality = sum(self._score(d, it) for d, it in zip(upstream, items, strict=True)) / len(items)
+        return out
+
+    async def _draw(self, node: Sample, item: Item, upstream: Decision | None) -> Candidates:
+        drawn = await node.run(ItemContext(self.engine, self.train, item), [upstream] if upstream is not None else [])
+        assert isinstance(drawn, Candidates)
+        return drawn
+
+    def _score(self, decision: Decision | None, item: Item) -> float:
+        return 0.0 if decision is None else decision.score_with(lambda a: self.train.score(a, item))
 
     async def evaluate(self, config: Config) -> TrialResult:
         """Run ``config`` on the training split."""

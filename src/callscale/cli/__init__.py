@@ -14,6 +14,7 @@ import typer
 
 from callscale.cli import model, theory
 from callscale.cli.common import emit, stdout
+from callscale.cli.analyze import analyze
 from callscale.cli.optimize import optimize
 from callscale.cli.run import run
 from callscale.cli.scale import scale
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command("run")(run)
 app.command("scale")(scale)
+app.command("analyze")(analyze)
 app.command("optimize")(optimize)
 app.add_typer(model.app, name="model")
 app.add_typer(theory.app, name="theory")

@@ -13,8 +13,8 @@ from typing import Any
 import typer
 
 from callscale.cli import model, theory
-from callscale.cli.common import emit, stdout
 from callscale.cli.analyze import analyze
+from callscale.cli.common import emit, stdout
 from callscale.cli.optimize import optimize
 from callscale.cli.run import run
 from callscale.cli.scale import scale

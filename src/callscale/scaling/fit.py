@@ -1,0 +1,638 @@
+"""Predicting Vote accuracy at large K from few samples: Chen et al.'s law and a shrinkage predictor.
+
+* :func:`fit_chen_law` — the baseline of Chen et al.: per item, G(K) = 1 − exp(−a₁K − a₂√K − a₃) if the
+  correct answer is the mode, else exp(−a₁K − a₂√K − a₃), with a₁, a₂ ≥ 0, fitted on accuracies at a few
+  K and averaged over items.
+* :func:`predict_vote_curve` — the exact vote formula is the law; what must be estimated is each item's
+  answer distribution. The distribution of non-abstaining answers is modelled on a grid of (p, profile):
+  the correct answer has probability p and the wrong mass 1 − p is split by a profile (shares of the
+  wrong answers and of never-repeating answers, :func:`wrong_profiles`). The prior over the grid — a
+  smooth density over p (a log-spline with point masses at 0 and 1, Efron's g-modelling) times weights
+  over profiles — is fitted across items by penalised marginal likelihood, so every item is shrunk
+  toward what the other items say; abstaining gets a beta prior fitted by beta-binomial likelihood.
+  Each item's posterior is pushed through the exact vote formula (abstains by exact beta-binomial
+  thinning) and averaged. Bands come from refitting the prior on items resampled with replacement and
+  drawing each item's distribution from its posterior.
+* :func:`fit_coverage_law` — Brown et al.'s coverage law log C(k) ≈ a·k^b.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special, stats
+from scipy.interpolate import BSpline
+
+from callscale.scaling.estimate import ItemCounts, subset_vote_curves
+from callscale.scaling.theory import DIRECT_MAX, vote_accuracy_curves
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+__all__ = [
+    "AnswerPrior",
+    "ChenLawFit",
+    "CoverageLaw",
+    "CurvePrediction",
+    "chen_law",
+    "fit_answer_prior",
+    "fit_chen_law",
+    "fit_chen_law_pool",
+    "fit_coverage_law",
+    "predict_vote_curve",
+    "wrong_profiles",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurvePrediction:
+    """A predicted accuracy curve with a pointwise band and the best K with its band.
+
+    >>> p = CurvePrediction(np.array([1, 3]), np.array([0.6, 0.7]), np.array([0.5, 0.6]),
+    ...                     np.array([0.7, 0.8]), 3, 3, 3)
+    >>> p.at(3)
+    0.7
+    """
+
+    k: IntArray
+    mean: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    k_star: int
+    k_star_lo: int
+    k_star_hi: int
+    level: float = 0.9
+
+    def at(self, k: int) -> float:
+        """Predicted mean accuracy at one of the predicted K."""
+        idx = np.flatnonzero(self.k == k)
+        if idx.size == 0:
+            raise KeyError(k)
+        return float(self.mean[idx[0]])
+
+
+def chen_law(k: ArrayLike, a1: float, a2: float, a3: float, correct_is_mode: bool) -> FloatArray:
+    """Chen et al.'s per-item law: 1 − exp(−a₁K − a₂√K − a₃) if the correct answer is the mode, else
+    exp(−a₁K − a₂√K − a₃).
+
+    >>> chen_law([1, 4], 0.1, 0.0, 0.0, True).round(4).tolist()
+    [0.0952, 0.3297]
+    """
+    kk = np.asarray(k, dtype=float)
+    e = np.exp(-(a1 * kk + a2 * np.sqrt(kk) + a3))
+    return np.asarray(1.0 - e if correct_is_mode else e, dtype=float)
+
+
+@dataclass(frozen=True)
+class ChenLawFit:
+    """Fitted per-item parameters (a₁, a₂, a₃) and branches of Chen et al.'s law.
+
+    >>> fit = fit_chen_law([1, 2, 5], [[0.5, 0.6, 0.8]], [True])
+    >>> round(float(fit.predict([5])[0]), 2)
+    0.8
+    """
+
+    params: FloatArray
+    correct_is_mode: BoolArray
+
+    def predict_items(self, k: ArrayLike) -> FloatArray:
+        """Per-item predictions, shape (items, len(k)), clipped to [0, 1]."""
+        ks = np.atleast_1d(np.asarray(k, dtype=float))
+        e = np.exp(
+            -(
+                np.outer(self.params[:, 0], ks)
+                + np.outer(self.params[:, 1], np.sqrt(ks))
+                + self.params[:, 2:3]
+            )
+        )
+        return np.asarray(np.clip(np.where(self.correct_is_mode[:, None], 1.0 - e, e), 0.0, 1.0), dtype=float)
+
+    def predict(self, k: ArrayLike) -> FloatArray:
+        """Task accuracy: the item average of the per-item laws."""
+        return np.asarray(self.predict_items(k).mean(axis=0), dtype=float)
+
+    def best_k(self, k: ArrayLike) -> int:
+        """The K among ``k`` with the highest predicted accuracy."""
+        ks = np.atleast_1d(np.asarray(k))
+        return int(ks[int(np.argmax(self.predict(ks)))])
+
+
+_A3_BOUND = 40.0
+
+
+def _fit_one_chen(ks: FloatArray, acc: FloatArray, mode: bool) -> FloatArray:
+    design = np.column_stack([ks, np.sqrt(ks), np.ones_like(ks)])
+    eps = 1e-9
+    target = -np.log(np.clip(1.0 - acc if mode else acc, eps, 1.0))
+    lower, upper = [0.0, 0.0, -_A3_BOUND], [np.inf, np.inf, _A3_BOUND]
+    start = optimize.lsq_linear(design, target, bounds=(lower, upper)).x
+    start = np.clip(start, [0.0, 0.0, -_A3_BOUND + 1e-6], [np.inf, np.inf, _A3_BOUND - 1e-6])
+
+    def residual(a: FloatArray) -> FloatArray:
+        return chen_law(ks, float(a[0]), float(a[1]), float(a[2]), mode) - acc
+
+    result = optimize.least_squares(residual, start, bounds=(lower, upper), x_scale="jac")
+    return np.asarray(result.x, dtype=float)
+
+
+def fit_chen_law(k: ArrayLike, accuracy: ArrayLike, correct_is_mode: ArrayLike) -> ChenLawFit:
+    """Fit Chen et al.'s law per item by least squares on accuracies measured at a few K.
+
+    ``accuracy`` has shape (items, len(k)); ``correct_is_mode`` chooses each item's branch.
+
+    >>> ks = [2, 5, 10, 20]
+    >>> acc = [chen_law(ks, 0.05, 0.1, 0.2, True), chen_law(ks, 0.02, 0.0, 1.0, False)]
+    >>> fit = fit_chen_law(ks, acc, [True, False])
+    >>> truth = (chen_law(100, 0.05, 0.1, 0.2, True) + chen_law(100, 0.02, 0.0, 1.0, False)) / 2
+    >>> bool(np.allclose(fit.predict([100]), truth))
+    True
+    """
+    ks = np.atleast_1d(np.asarray(k, dtype=float))
+    acc = np.asarray(accuracy, dtype=float).reshape(-1, ks.size)
+    mode = np.asarray(correct_is_mode, dtype=bool).reshape(-1)
+    if mode.size != acc.shape[0]:
+        raise ValueError("one branch per item")
+    cache: dict[tuple[bool, tuple[float, ...]], FloatArray] = {}
+    params = np.empty((acc.shape[0], 3))
+    for i, (row, m) in enumerate(zip(acc, mode, strict=True)):
+        key = (bool(m), tuple(np.round(row, 12)))
+        if key not in cache:
+            cache[key] = _fit_one_chen(ks, row, bool(m))
+        params[i] = cache[key]
+    return ChenLawFit(params, mode)
+
+
+def fit_chen_law_pool(counts: Sequence[ItemCounts], k: ArrayLike | None = None) -> ChenLawFit:
+    """Fit Chen et al.'s law on a pool: accuracies at ``k`` (default 1..n) by exact subset averaging;
+    the branch is whether the correct answer is the pool's mode.
+
+    >>> fit = fit_chen_law_pool([ItemCounts(3, (2,)), ItemCounts(1, (4,))])
+    >>> fit.correct_is_mode.tolist()
+    [True, False]
+    """
+    n = min(c.n for c in counts)
+    ks = np.arange(1, n + 1) if k is None else np.atleast_1d(np.asarray(k)).astype(int)
+    acc = subset_vote_curves(counts, ks)
+    return fit_chen_law(ks, acc, [c.correct_is_mode for c in counts])
+
+
+# --------------------------------------------------------------------------------------------------
+# Coverage law
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageLaw:
+    """log coverage ≈ a·k^b (a < 0), so coverage(k) = exp(a·k^b).
+
+    >>> CoverageLaw(-1.0, -0.5).predict([1, 4]).round(4).tolist()
+    [0.3679, 0.6065]
+    """
+
+    a: float
+    b: float
+
+    def predict(self, k: ArrayLike) -> FloatArray:
+        """Predicted coverage at each k."""
+        return np.asarray(np.exp(self.a * np.power(np.asarray(k, dtype=float), self.b)), dtype=float)
+
+
+def fit_coverage_law(k: ArrayLike, coverage: ArrayLike) -> CoverageLaw:
+    """Fit log C(k) = a·k^b on (preferably log-spaced) k by least squares on log coverage.
+
+    >>> law = fit_coverage_law([1, 2, 4, 8, 16, 32], CoverageLaw(-1.2, -0.4).predict([1, 2, 4, 8, 16, 32]))
+    >>> round(law.a, 6), round(law.b, 6)
+    (-1.2, -0.4)
+    """
+    ks = np.asarray(k, dtype=float)
+    cov = np.asarray(coverage, dtype=float)
+    ok = (cov > 0) & (cov < 1)
+    if ok.sum() < 2:
+        raise ValueError("need at least two coverage values strictly between 0 and 1")
+    ks, log_cov = ks[ok], np.log(cov[ok])
+    slope, intercept = np.polyfit(np.log(ks), np.log(-log_cov), 1)
+
+    def residual(x: FloatArray) -> FloatArray:
+        return np.asarray(-np.exp(x[0]) * np.power(ks, x[1]) - log_cov, dtype=float)
+
+    result = optimize.least_squares(residual, np.array([intercept, slope]))
+    return CoverageLaw(float(-np.exp(result.x[0])), float(result.x[1]))
+
+
+# --------------------------------------------------------------------------------------------------
+# The shrinkage predictor
+# --------------------------------------------------------------------------------------------------
+
+DEFAULT_P_GRID = np.linspace(0.0, 1.0, 51)
+
+
+def wrong_profiles(
+    n_explicit: int = 5,
+    ratios: Sequence[float] = (0.0, 0.25, 0.5, 0.75),
+    flat: Sequence[int] = (2, 3),
+    diffuse: Sequence[float] = (0.0, 0.2, 0.45, 0.7, 0.9),
+) -> FloatArray:
+    """Shapes of the wrong-answer mass: rows of (share of wrong answer 1..J, diffuse share).
+
+    For each diffuse share δ the explicit wrong answers share 1 − δ either geometrically (∝ r^{j−1},
+    j = 1..J, for each ratio r) or equally among the first m answers (for each m in ``flat``); a last row
+    puts all wrong mass on never-repeating answers.
+
+    >>> wrong_profiles(2, ratios=(0.0, 0.5), flat=(), diffuse=(0.0, 0.4)).round(3).tolist()
+    [[1.0, 0.0, 0.0], [0.667, 0.333, 0.0], [0.6, 0.0, 0.4], [0.4, 0.2, 0.4], [0.0, 0.0, 1.0]]
+    """
+    j = np.arange(n_explicit)
+    shapes = [np.power(float(r), j) if r > 0 else (j == 0).astype(float) for r in ratios]
+    shapes += [(j < m).astype(float) for m in flat if 1 < m <= n_explicit]
+    rows = [np.concatenate([(1.0 - d) * sh / sh.sum(), [d]]) for d in diffuse for sh in shapes]
+    rows.append(np.concatenate([np.zeros(n_explicit), [1.0]]))
+    return np.asarray(rows, dtype=float)
+
+
+@dataclass(frozen=True)
+class AnswerPrior:
+    """Prior over item answer distributions, fitted across items.
+
+    The distribution of non-abstaining answers is a grid point (p, profile): the correct answer has
+    probability p, the wrong mass 1 − p is split by one of ``profiles`` (rows: shares of wrong answers
+    1..J and the diffuse share). ``weights[i, j]`` is the prior mass of (p_grid[i], profiles[j]); it is a
+    product of a smooth density over p (log-spline coefficients ``coef``) and profile weights. The
+    abstain rate has a Beta(abstain_a, abstain_b) prior (abstain_a = 0 means no item abstains).
+    """
+
+    p_grid: FloatArray
+    profiles: FloatArray
+    weights: FloatArray
+    abstain_a: float
+    abstain_b: float
+    coef: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
+    df: int = 8
+    penalty: float = 0.03
+    _cache: dict[int, FloatArray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_explicit(self) -> int:
+        """Number of explicit (repeatable) wrong answers in the profiles."""
+        return int(self.profiles.shape[1] - 1)
+
+    def grid_distributions(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(p_correct (G,), p_wrong (G, J), p_diffuse (G,)) of the grid points, flattened p-major.
+
+        >>> prior = fit_answer_prior([ItemCounts(2, (1,))], p_grid=[0.5, 1.0], profiles=[[1.0, 0.0]])
+        >>> [w.tolist() for w in prior.grid_distributions()]
+        [[0.5, 1.0], [[0.5], [0.0]], [0.0, 0.0]]
+        """
+        n_prof = self.profiles.shape[0]
+        p = np.repeat(self.p_grid, n_prof)
+        shares = np.tile(self.profiles, (self.p_grid.size, 1))
+        return p, (1.0 - p)[:, None] * shares[:, :-1], (1.0 - p) * shares[:, -1]
+
+    def grid_curves(self, kmax: int) -> FloatArray:
+        """Exact vote accuracy (no abstain) at K = 1..kmax for every grid point, shape (G, kmax)."""
+        if kmax > DIRECT_MAX:
+            raise ValueError(f"predictions are exact up to K = {DIRECT_MAX}")
+        cached = self._cache.get(kmax)
+        if cached is None:
+            p, wrong, diffuse = self.grid_distributions()
+            cached = vote_accuracy_curves(p, wrong, kmax, p_abstain=np.zeros_like(p), p_diffuse=diffuse)
+            self._cache.clear()
+            self._cache[kmax] = cached
+        return cached
+
+    def log_likelihood(self, counts: Sequence[ItemCounts]) -> FloatArray:
+        """log P(observed answers | grid point) per item, shape (items, G), up to per-item constants."""
+        return _log_likelihood(counts, self.p_grid, self.profiles)
+
+    def posterior(self, counts: Sequence[ItemCounts], weights: FloatArray | None = None) -> FloatArray:
+        """Posterior over grid points for each item, shape (items, G).
+
+        >>> prior = fit_answer_prior([ItemCounts(5, ()), ItemCounts(0, (5,))])
+        >>> post = prior.posterior([ItemCounts(5, ())])
+        >>> bool(post[0] @ prior.grid_distributions()[0] > 0.9)
+        True
+        """
+        w = (self.weights if weights is None else weights).ravel()
+        return _posterior(self.log_likelihood(counts), w)
+
+
+@lru_cache(maxsize=8192)
+def _partition_log_weight(wrong: tuple[int, ...], profiles: tuple[tuple[float, ...], ...]) -> FloatArray:
+    """log Σ over injective assignments of the observed wrong clusters to wrong answers of Π share^{size}.
+
+    Clusters of size one may also be diffuse answers. Dynamic programme over the set of explicit
+    answers already used, vectorised over profiles.
+    """
+    shares = np.asarray(profiles, dtype=float)  # (Q, J+1)
+    n_explicit = shares.shape[1] - 1
+    n_masks = 1 << n_explicit
+    dp = np.zeros((n_masks, shares.shape[0]))
+    dp[0] = 1.0
+    for size in wrong:
+        new = np.zeros_like(dp)
+        powered = shares[:, :n_explicit].T ** size  # (J, Q)
+        for mask in range(n_masks):
+            if not dp[mask].any():
+                continue
+            for j in range(n_explicit):
+                if not mask >> j & 1:
+                    new[mask | 1 << j] += dp[mask] * powered[j]
+            if size == 1:
+                new[mask] += dp[mask] * shares[:, n_explicit]
+        dp = new
+    with np.errstate(divide="ignore"):
+        out = np.log(dp.sum(axis=0))
+    out.flags.writeable = False
+    return out
+
+
+def _log_likelihood(counts: Sequence[ItemCounts], p_grid: FloatArray, profiles: FloatArray) -> FloatArray:
+    key = tuple(tuple(float(x) for x in row) for row in profiles)
+    correct = np.array([c.correct for c in counts], dtype=float)[:, None]
+    n_wrong = np.array([sum(c.wrong) for c in counts], dtype=float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = np.where(correct > 0, correct * np.log(p_grid[None, :]), 0.0)
+        log_q = np.where(n_wrong > 0, n_wrong * np.log1p(-p_grid[None, :]), 0.0)
+    part = np.array([_partition_log_weight(c.wrong, key) for c in counts]).reshape(
+        len(counts), -1
+    )  # (items, Q)
+    total = (log_p + log_q)[:, :, None] + part[:, None, :]
+    return np.asarray(total.reshape(len(counts), -1), dtype=float)
+
+
+def _posterior(loglik: FloatArray, weights: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        logpost = loglik + np.log(weights)[None, :]
+    top = logpost.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    post = np.exp(logpost - top)
+    norm = post.sum(axis=1, keepdims=True)
+    return np.asarray(
+        np.where(norm > 0, post / np.where(norm > 0, norm, 1.0), 1.0 / post.shape[1]), dtype=float
+    )
+
+
+def _signature_table(counts: Sequence[ItemCounts]) -> tuple[list[ItemCounts], IntArray]:
+    index: dict[ItemCounts, int] = {}
+    inverse = np.empty(len(counts), dtype=np.int64)
+    for i, c in enumerate(counts):
+        inverse[i] = index.setdefault(c, len(index))
+    return list(index), inverse
+
+
+def _fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
+    """Beta prior on the abstain rate by beta-binomial maximum likelihood (mean, log-concentration)."""
+    m_a = np.array([c.abstain for c in counts])
+    n = np.array([c.n for c in counts])
+    if m_a.sum() == 0:
+        return 0.0, 1.0
+    if np.all(m_a == n):
+        return 1.0, 0.0
+
+    def split(x: FloatArray) -> tuple[float, float]:
+        mean = float(special.expit(x[0]))
+        size = float(np.exp(np.clip(x[1], -5.0, 10.0)))
+        return mean * size, (1.0 - mean) * size
+
+    def neg(x: FloatArray) -> float:
+        a, b = split(x)
+        return -float(np.sum(stats.betabinom.logpmf(m_a, n, a, b)))
+
+    rate = m_a.sum() / n.sum()
+    result = optimize.minimize(neg, np.array([special.logit(rate), np.log(10.0)]), method="Nelder-Mead")
+    return split(result.x)
+
+
+def _spline_basis(p_grid: FloatArray, df: int) -> FloatArray:
+    """Cubic B-splines with ``df`` columns on [0, 1], plus indicators of p = 0 and p = 1, centred."""
+    degree = 3
+    inner = np.linspace(0.0, 1.0, max(df, degree + 1) - degree + 1)
+    knots = np.concatenate([np.zeros(degree), inner, np.ones(degree)])
+    basis = BSpline.design_matrix(np.clip(p_grid, 0.0, 1.0), knots, degree).toarray()
+    cols = [basis]
+    for end in (0.0, 1.0):
+        if np.any(p_grid == end):
+            cols.append((p_grid == end).astype(float)[:, None])
+    full = np.hstack(cols)
+    return np.asarray(full - full.mean(axis=0), dtype=float)
+
+
+def _density(basis: FloatArray, coef: FloatArray) -> FloatArray:
+    z = basis @ coef
+    z = np.exp(z - z.max())
+    return np.asarray(z / z.sum(), dtype=float)
+
+
+def _fit_product_prior(
+    lik: FloatArray,
+    mult: FloatArray,
+    basis: FloatArray,
+    penalty: float,
+    iterations: int,
+    coef: FloatArray,
+    profile_weights: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Penalised marginal likelihood for w(p, q) = g(p)·h(q), log g a spline (Efron's g-modelling).
+
+    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row. Alternates an L-BFGS step for
+    the spline coefficients (penalty·‖coef‖²) with an EM step for the profile weights h.
+    """
+    total = mult.sum()
+    h = profile_weights.copy()
+    for _ in range(iterations):
+        lik_p = lik @ h  # (S, P)
+
+        def objective(a: FloatArray, lik_p: FloatArray = lik_p) -> tuple[float, FloatArray]:
+            g = _density(basis, a)
+            mix = np.maximum(lik_p @ g, 1e-300)
+            post = lik_p * g[None, :] / mix[:, None]
+            value = -float(mult @ np.log(mix)) + penalty * float(a @ a)
+            grad = -(mult @ post @ basis - total * (g @ basis)) + 2.0 * penalty * a
+            return value, np.asarray(grad, dtype=float)
+
+        coef = np.asarray(optimize.minimize(objective, coef, jac=True, method="L-BFGS-B").x, dtype=float)
+        g = _density(basis, coef)
+        joint = lik * g[None, :, None] * h[None, None, :]
+        norm = np.maximum(joint.sum(axis=(1, 2)), 1e-300)
+        h = np.einsum("spq,s->q", joint, mult / norm) / total
+    return coef, h
+
+
+def fit_answer_prior(
+    counts: Sequence[ItemCounts],
+    *,
+    p_grid: ArrayLike | None = None,
+    profiles: ArrayLike | None = None,
+    df: int = 8,
+    penalty: float = 0.03,
+    iterations: int = 30,
+    start: AnswerPrior | None = None,
+) -> AnswerPrior:
+    """Fit the prior over answer distributions across items by penalised marginal likelihood.
+
+    The prior is a product: a smooth density over p (log of a cubic spline with ``df`` degrees of freedom
+    plus point masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients) times weights over the
+    wrong-answer ``profiles`` (default :func:`wrong_profiles`, with enough explicit wrong answers for the
+    data). ``start`` warm-starts the optimisation (used by the bootstrap).
+
+    >>> prior = fit_answer_prior([ItemCounts(4, (1,)), ItemCounts(1, (3, 1))] * 20)
+    >>> bool(abs(prior.weights.sum() - 1.0) < 1e-9)
+    True
+    """
+    if not counts:
+        raise ValueError("no items")
+    pg = DEFAULT_P_GRID if p_grid is None else np.asarray(p_grid, dtype=float)
+    needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
+    prof = wrong_profiles(max(5, needed)) if profiles is None else np.asarray(profiles, dtype=float)
+    if np.any(pg < 0) or np.any(pg > 1):
+        raise ValueError("p_grid must lie in [0, 1]")
+    if prof.ndim != 2 or np.any(prof < 0) or not np.allclose(prof.sum(axis=1), 1.0):
+        raise ValueError("each profile is a row of non-negative shares summing to 1")
+    if prof.shape[1] - 1 < needed:
+        raise ValueError(f"profiles need at least {needed} explicit wrong answers for these counts")
+    sigs, inverse = _signature_table(counts)
+    mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
+    loglik = _log_likelihood(sigs, pg, prof)
+    lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), pg.size, prof.shape[0])
+    basis = _spline_basis(pg, df)
+    if (
+        start is not None
+        and start.coef.size == basis.shape[1]
+        and start.weights.shape == (pg.size, prof.shape[0])
+    ):
+        coef0, h0 = start.coef, start.weights.sum(axis=0)
+    else:
+        coef0, h0 = np.zeros(basis.shape[1]), np.full(prof.shape[0], 1.0 / prof.shape[0])
+    coef, h = _fit_product_prior(lik, mult, basis, penalty, iterations, coef0, h0)
+    a, b = _fit_abstain_prior(counts) if start is None else (start.abstain_a, start.abstain_b)
+    weights = np.outer(_density(basis, coef), h)
+    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty)
+
+
+def _thinning(prior: AnswerPrior, counts: Sequence[ItemCounts], ks: IntArray) -> tuple[FloatArray, IntArray]:
+    """Exact abstain thinning matrices per abstain group: T[g, i, j] = P(j voting answers among K = ks[i])."""
+    groups: dict[tuple[int, int], int] = {}
+    group_of = np.array([groups.setdefault((c.abstain, c.n), len(groups)) for c in counts], dtype=np.int64)
+    kmax = int(ks.max())
+    mats = np.zeros((len(groups), ks.size, kmax + 1))
+    j = np.arange(kmax + 1)
+    for (m_a, n), g in groups.items():
+        if prior.abstain_a == 0.0:  # nobody abstains
+            mats[g, np.arange(ks.size), ks] = 1.0
+            continue
+        if prior.abstain_b == 0.0:  # everybody abstains
+            mats[g, :, 0] = 1.0
+            continue
+        a, b = prior.abstain_a + m_a, prior.abstain_b + n - m_a
+        for i, k in enumerate(ks):
+            valid = j <= k
+            mats[g, i, valid] = stats.betabinom.pmf(k - j[valid], k, a, b)
+    return mats, group_of
+
+
+def predict_vote_curve(
+    counts: Sequence[ItemCounts],
+    k: ArrayLike,
+    *,
+    prior: AnswerPrior | None = None,
+    n_boot: int = 100,
+    level: float = 0.9,
+    seed: int = 0,
+    k_star_candidates: ArrayLike | None = None,
+    boot_iterations: int = 6,
+    penalty_range: tuple[float, float] | None = (0.003, 0.3),
+) -> CurvePrediction:
+    """Predict the task's Vote accuracy at each K (≤ 150) from a few samples per item.
+
+    ``counts`` are the items' answer counts in the samples available (e.g. the first 5 of each pool);
+    the prior is fitted on them unless given. Each item's posterior over answer distributions is pushed
+    through the exact vote formula (abstains by exact beta-binomial thinning) and the results averaged.
+    The band at ``level`` and the K* band come from refitting the prior on items resampled with
+    replacement (warm-started, ``boot_iterations`` alternations) and drawing every item's distribution
+    from its posterior under the refitted prior. Because extrapolation beyond the sampled K depends on
+    how smooth the prior is assumed to be — which few samples cannot settle — each replicate also draws
+    its smoothing penalty log-uniformly from ``penalty_range`` (``None`` keeps the fitted one). K* is
+    the argmax over ``k_star_candidates`` (default: all of ``k``).
+
+    >>> counts = [ItemCounts(4, (1,)), ItemCounts(2, (3,)), ItemCounts(5, ()), ItemCounts(1, (2, 2))] * 10
+    >>> pred = predict_vote_curve(counts, [1, 3, 9], n_boot=20)
+    >>> bool(abs(pred.mean[0] - np.mean([c.correct / c.n for c in counts])) < 0.05)
+    True
+    """
+    ks = np.atleast_1d(np.asarray(k)).astype(np.int64)
+    if np.any(ks < 1):
+        raise ValueError("K must be ≥ 1")
+    if not counts:
+        raise ValueError("no items")
+    fitted = prior if prior is not None else fit_answer_prior(counts)
+    kmax = int(ks.max())
+    curves = np.concatenate(
+        [np.zeros((fitted.weights.size, 1)), fitted.grid_curves(kmax)], axis=1
+    )  # K = 0..kmax
+
+    sigs, inverse = _signature_table(counts)
+    mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
+    mats, group_of = _thinning(fitted, sigs, ks)  # per abstain group: P(j voting answers | K)
+    thinned = np.einsum("aij,gj->agi", mats, curves)  # (groups, G, len(ks))
+    loglik = fitted.log_likelihood(sigs)
+
+    def curve_of(group_mass: FloatArray) -> FloatArray:
+        return np.asarray(np.einsum("ag,agk->k", group_mass, thinned) / mult.sum(), dtype=float)
+
+    def by_group(per_sig: FloatArray) -> FloatArray:
+        out = np.zeros((thinned.shape[0], per_sig.shape[1]))
+        np.add.at(out, group_of, per_sig)
+        return out
+
+    post = _posterior(loglik, fitted.weights.ravel())
+    mean = curve_of(by_group(post * mult[:, None]))
+
+    cand = ks if k_star_candidates is None else np.atleast_1d(np.asarray(k_star_candidates)).astype(np.int64)
+    cand_idx = np.flatnonzero(np.isin(ks, cand))
+    if cand_idx.size == 0:
+        raise ValueError("k_star_candidates must be among k")
+    k_star = int(ks[cand_idx[np.argmax(mean[cand_idx])]])
+    if n_boot <= 0:
+        return CurvePrediction(ks, mean, mean.copy(), mean.copy(), k_star, k_star, k_star, level)
+
+    rng = np.random.default_rng(seed)
+    n_p, n_q = fitted.weights.shape
+    lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), n_p, n_q)
+    basis = _spline_basis(fitted.p_grid, fitted.df)
+    use_spline = fitted.coef.size == basis.shape[1]
+    reps = np.empty((n_boot, ks.size))
+    stars = np.empty(n_boot, dtype=np.int64)
+    mult_int = mult.astype(np.int64)
+    for b in range(n_boot):
+        draw = rng.multinomial(int(mult.sum()), mult / mult.sum()).astype(float)
+        if use_spline:
+            penalty = (
+                fitted.penalty
+                if penalty_range is None
+                else float(np.exp(rng.uniform(np.log(penalty_range[0]), np.log(penalty_range[1]))))
+            )
+            coef_b, h_b = _fit_product_prior(
+                lik, draw, basis, penalty, boot_iterations, fitted.coef, fitted.weights.sum(axis=0)
+            )
+            w_b = np.outer(_density(basis, coef_b), h_b).ravel()
+        else:
+            w_b = fitted.weights.ravel()
+        post_b = _posterior(loglik, w_b / w_b.sum())
+        picks = rng.multinomial(mult_int, post_b).astype(
+            float
+        )  # each item's distribution drawn from its posterior
+        reps[b] = curve_of(by_group(picks))
+        stars[b] = ks[cand_idx[np.argmax(reps[b, cand_idx])]]
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(reps, [tail, 1.0 - tail], axis=0)
+    k_lo, k_hi = np.quantile(stars, [tail, 1.0 - tail], method="inverted_cdf")
+    return CurvePrediction(ks, mean, np.asarray(lo), np.asarray(hi), k_star, int(k_lo), int(k_hi), level)

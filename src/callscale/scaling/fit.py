@@ -432,6 +432,55 @@ def _density(basis: FloatArray, coef: FloatArray) -> FloatArray:
     return np.asarray(z / z.sum(), dtype=float)
 
 
+def _newton_spline(
+    lik_p: FloatArray,
+    mult: FloatArray,
+    basis: FloatArray,
+    penalty: float,
+    coef: FloatArray,
+    max_iter: int = 50,
+) -> FloatArray:
+    """Maximise Σ_s m_s log(lik_p[s]·g(coef)) − penalty·‖coef‖² over the log-spline coefficients.
+
+    Newton's method with an eigenvalue-clipped Hessian (the mixture likelihood is not concave in
+    general) and backtracking; the problem has only ~10 parameters.
+    """
+    total = mult.sum()
+    eye = np.eye(basis.shape[1])
+
+    def value(a: FloatArray) -> float:
+        mix = np.maximum(lik_p @ _density(basis, a), 1e-300)
+        return -float(mult @ np.log(mix)) + penalty * float(a @ a)
+
+    current = value(coef)
+    for _ in range(max_iter):
+        g = _density(basis, coef)
+        mix = np.maximum(lik_p @ g, 1e-300)
+        post = lik_p * g[None, :] / mix[:, None]  # (S, P)
+        mean_g = g @ basis
+        mean_post = post @ basis  # (S, D)
+        grad = -(mult @ mean_post - total * mean_g) + 2.0 * penalty * coef
+        cov_g = basis.T @ (basis * g[:, None]) - np.outer(mean_g, mean_g)
+        pooled = basis.T @ (basis * (mult @ post)[:, None]) - mean_post.T @ (mean_post * mult[:, None])
+        hess = total * cov_g - pooled + 2.0 * penalty * eye
+        vals, vecs = np.linalg.eigh(hess)
+        vals = np.maximum(vals, 1e-3 * max(float(vals.max()), 1e-12) + 1e-9)
+        step = -(vecs @ ((vecs.T @ grad) / vals))
+        t = 1.0
+        while t > 1e-6:
+            trial = coef + t * step
+            new = value(trial)
+            if new <= current - 1e-4 * t * float(-grad @ step):
+                break
+            t *= 0.5
+        else:
+            break
+        coef, improvement, current = trial, current - new, new
+        if improvement < 1e-9 * max(1.0, abs(current)):
+            break
+    return coef
+
+
 def _fit_product_prior(
     lik: FloatArray,
     mult: FloatArray,
@@ -443,23 +492,13 @@ def _fit_product_prior(
 ) -> tuple[FloatArray, FloatArray]:
     """Penalised marginal likelihood for w(p, q) = g(p)·h(q), log g a spline (Efron's g-modelling).
 
-    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row. Alternates an L-BFGS step for
+    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row. Alternates a Newton fit of
     the spline coefficients (penalty·‖coef‖²) with an EM step for the profile weights h.
     """
     total = mult.sum()
     h = profile_weights.copy()
     for _ in range(iterations):
-        lik_p = lik @ h  # (S, P)
-
-        def objective(a: FloatArray, lik_p: FloatArray = lik_p) -> tuple[float, FloatArray]:
-            g = _density(basis, a)
-            mix = np.maximum(lik_p @ g, 1e-300)
-            post = lik_p * g[None, :] / mix[:, None]
-            value = -float(mult @ np.log(mix)) + penalty * float(a @ a)
-            grad = -(mult @ post @ basis - total * (g @ basis)) + 2.0 * penalty * a
-            return value, np.asarray(grad, dtype=float)
-
-        coef = np.asarray(optimize.minimize(objective, coef, jac=True, method="L-BFGS-B").x, dtype=float)
+        coef = _newton_spline(lik @ h, mult, basis, penalty, coef)
         g = _density(basis, coef)
         joint = lik * g[None, :, None] * h[None, None, :]
         norm = np.maximum(joint.sum(axis=(1, 2)), 1e-300)

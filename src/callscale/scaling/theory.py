@@ -230,13 +230,19 @@ def vote_accuracy_curves(
     if np.any(np.abs(total - 1.0) > 1e-6):
         raise ValueError("probabilities must sum to 1")
     pc, w, pa, pd = pc / total, w / total[:, None], pa / total, pd / total
-    w = w[:, np.any(w > 0, axis=0)]
     kmax = int(kmax)
     if kmax < 1:
         return np.zeros((g, 0))
     if kmax > DIRECT_MAX:
         raise ValueError(f"kmax must be ≤ {DIRECT_MAX}; use vote_accuracy for larger K")
-    return _curves_direct(pc, w, pa, pd, kmax)
+    # Work is linear in the number of wrong answers: group rows by how many are non-zero.
+    w = -np.sort(-w, axis=1)
+    n_nonzero = (w > 0).sum(axis=1)
+    out = np.empty((g, kmax))
+    for m in np.unique(n_nonzero):
+        rows = np.flatnonzero(n_nonzero == m)
+        out[rows] = _curves_direct(pc[rows], w[rows, :m], pa[rows], pd[rows], kmax)
+    return out
 
 
 def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray, n_max: int) -> FloatArray:

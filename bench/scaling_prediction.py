@@ -1,0 +1,251 @@
+"""Benchmark: predicting the Vote scaling curve from 5 samples per item.
+
+For simulated mixtures (items with known categorical answer distributions, M = 64 samples each drawn
+with numpy) — or for a real pool given with ``--pool`` — both predictors are fitted on the first 5
+samples of every item and asked for the whole curve K = 1..M. The reference is the *measured* curve:
+accuracy at every K averaged exactly over all size-K subsets of the M samples. Printed per scenario:
+mean absolute error over K = 1..M, the best odd K (K*) and its error, for the shrinkage predictor of
+``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs.
+
+    python bench/scaling_prediction.py                      # simulated scenarios
+    python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import callscale  # noqa: F401
+except ImportError:  # running from a checkout without installation
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
+from callscale.scaling.fit import fit_chen_law_pool, predict_vote_curve
+
+Generator = Callable[[np.random.Generator], np.ndarray]
+"""Returns one item's probabilities: [correct, wrong answers..., diffuse, abstain]."""
+
+
+def _binary(p_easy: float, p_hard: float, alpha: float) -> Generator:
+    def gen(rng: np.random.Generator) -> np.ndarray:
+        p = p_easy if rng.random() < alpha else p_hard
+        return np.array([p, 1.0 - p, 0.0, 0.0])
+
+    return gen
+
+
+def _multiple_choice(rng: np.random.Generator) -> np.ndarray:
+    """Four options; 60% of items easy (p ~ Beta(6,3)), the rest hard (Beta(2,5)); 3% abstain."""
+    pc = rng.beta(6, 3) if rng.random() < 0.6 else rng.beta(2, 5)
+    wrong = rng.dirichlet([2.0, 1.0, 0.5]) * (1 - pc) * 0.97
+    return np.concatenate([[pc], wrong, [0.0, (1 - pc) * 0.03]])
+
+
+def _free_form(rng: np.random.Generator) -> np.ndarray:
+    """Free-form answers: p ~ Beta(0.5, 0.5); one dominant wrong answer, a weaker one, and a tail of
+    answers that never repeat; 5% of the non-correct mass abstains."""
+    pc = rng.beta(0.5, 0.5)
+    top = rng.beta(4, 2)
+    second = rng.beta(1, 3) * (1 - top)
+    rest = 1 - pc
+    wrong = np.array([top, second]) * rest * 0.95
+    return np.concatenate([[pc], wrong, [rest * 0.95 - wrong.sum(), rest * 0.05]])
+
+
+def _numeric(rng: np.random.Generator) -> np.ndarray:
+    """Numeric answers: p ~ Beta(1.2, 1.2); 1–7 wrong answers with Dirichlet(0.6) shares holding 70% of the
+    non-correct mass, 24% never-repeating answers, 6% abstain."""
+    pc = rng.beta(1.2, 1.2)
+    n_wrong = int(rng.integers(1, 8))
+    rest = 1 - pc
+    wrong = rng.dirichlet(np.full(n_wrong, 0.6)) * rest * 0.7
+    return np.concatenate([[pc], wrong, [rest * 0.24, rest * 0.06]])
+
+
+def _random_mixture(rng: np.random.Generator) -> tuple[str, Generator]:
+    """A two-level mixture drawn from a broad family: easy and hard items with beta-distributed p(correct)
+    (means in [.5, .92] and [.08, .45], concentrations 2–40), 1–9 wrong answers with Dirichlet shares,
+    optionally never-repeating answers, and up to 10% abstains."""
+    alpha = rng.uniform(0.2, 0.8)
+
+    def beta_params(lo: float, hi: float) -> tuple[float, float]:
+        mean, size = rng.uniform(lo, hi), float(np.exp(rng.uniform(np.log(2), np.log(40))))
+        return mean * size, (1 - mean) * size
+
+    easy, hard = beta_params(0.5, 0.92), beta_params(0.08, 0.45)
+    n_wrong = int(rng.choice([1, 2, 3, 5, 9]))
+    conc = float(rng.choice([0.3, 1.0, 3.0]))
+    diffuse = rng.uniform(0, 0.4) if rng.random() < 0.5 else 0.0
+    abstain = rng.uniform(0, 0.1)
+
+    def gen(r: np.random.Generator) -> np.ndarray:
+        a, b = easy if r.random() < alpha else hard
+        pc = r.beta(a, b)
+        rest = 1 - pc
+        wrong = r.dirichlet(np.full(n_wrong, conc)) * rest * (1 - diffuse - abstain)
+        return np.concatenate([[pc], wrong, [rest * diffuse, rest * abstain]])
+
+    name = f"a={alpha:.2f} {n_wrong}w/{conc:g} d={diffuse:.2f}"
+    return name, gen
+
+
+SCENARIOS: dict[str, Generator] = {
+    "paper inverse-U (.5,.85,.4)": _binary(0.85, 0.4, 0.5),
+    "paper U (.5,.65,.1)": _binary(0.65, 0.1, 0.5),
+    "multiple choice": _multiple_choice,
+    "free-form": _free_form,
+    "numeric": _numeric,
+}
+
+
+def simulate_pool(gen: Generator, n_items: int, n_samples: int, rng: np.random.Generator) -> list[PoolItem]:
+    """Draw ``n_samples`` answers per item; diffuse draws become unique strings, abstains ``None``."""
+    pool = []
+    for i in range(n_items):
+        probs = gen(rng)
+        n_wrong = probs.size - 3
+        draws = rng.choice(probs.size, size=n_samples, p=probs / probs.sum())
+        answers: list[str | None] = []
+        for t, d in enumerate(draws):
+            if d == 0:
+                answers.append("gold")
+            elif d <= n_wrong:
+                answers.append(f"wrong{d}")
+            elif d == n_wrong + 1:
+                answers.append(f"unique{i}-{t}")
+            else:
+                answers.append(None)
+        pool.append(PoolItem(str(i), "gold", tuple(answers)))
+    return pool
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    mae_ours: float
+    mae_chen: float
+    k_meas: int
+    k_ours: int
+    k_ours_lo: int
+    k_ours_hi: int
+    k_chen: int
+    coverage: float
+    seconds: float
+
+
+def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int) -> Row:
+    """Fit both predictors on the first ``n_fit`` samples, compare with the exact measured curve."""
+    m = min(len(item.answers) for item in pool)
+    if m <= n_fit:
+        raise ValueError(f"{name}: need more than {n_fit} samples per item, found {m}")
+    ks = np.arange(1, m + 1)
+    odd = ks[ks % 2 == 1]
+    measured = subset_vote_curves([item_counts(item.answers[:m], item.gold) for item in pool], ks).mean(
+        axis=0
+    )
+    fit_counts = [item_counts(item.answers[:n_fit], item.gold) for item in pool]
+    start = time.perf_counter()
+    ours = predict_vote_curve(fit_counts, ks, n_boot=n_boot, seed=seed, k_star_candidates=odd)
+    seconds = time.perf_counter() - start
+    chen = fit_chen_law_pool(fit_counts).predict(ks)
+    k_meas = int(odd[np.argmax(measured[odd - 1])])
+    k_chen = int(odd[np.argmax(chen[odd - 1])])
+    coverage = float(np.mean((measured >= ours.lo) & (measured <= ours.hi)))
+    return Row(
+        name,
+        float(np.mean(np.abs(ours.mean - measured))),
+        float(np.mean(np.abs(chen - measured))),
+        k_meas,
+        ours.k_star,
+        ours.k_star_lo,
+        ours.k_star_hi,
+        k_chen,
+        coverage,
+        seconds,
+    )
+
+
+def print_table(rows: list[Row], n_fit: int) -> None:
+    print(f"Vote curve K = 1..M predicted from the first {n_fit} samples per item")
+    print("reference: exact averages over all size-K subsets of the M samples; K* over odd K")
+    cols = [
+        f"{'scenario':<30}",
+        f"{'MAE ours':>9}",
+        f"{'MAE Chen':>9}",
+        f"{'ratio':>6}",
+        f"{'K* meas':>8}",
+        f"{'K* ours [band]':>16}",
+        f"{'K* Chen':>8}",
+        f"{'|dK*| ours':>11}",
+        f"{'|dK*| Chen':>11}",
+        f"{'band cov':>9}",
+    ]
+    header = " ".join(cols)
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        band = f"{r.k_ours} [{r.k_ours_lo},{r.k_ours_hi}]"
+        cells = [
+            f"{r.name:<30}",
+            f"{r.mae_ours:>9.4f}",
+            f"{r.mae_chen:>9.4f}",
+            f"{r.mae_chen / r.mae_ours:>6.2f}",
+            f"{r.k_meas:>8d}",
+            f"{band:>16}",
+            f"{r.k_chen:>8d}",
+            f"{abs(r.k_ours - r.k_meas):>11d}",
+            f"{abs(r.k_chen - r.k_meas):>11d}",
+            f"{r.coverage:>9.2f}",
+        ]
+        print(" ".join(cells))
+    mean_ours = float(np.mean([r.mae_ours for r in rows]))
+    mean_chen = float(np.mean([r.mae_chen for r in rows]))
+    wins = sum(r.mae_ours < r.mae_chen for r in rows)
+    print("-" * len(header))
+    print(
+        " ".join(
+            [f"{'mean':<30}", f"{mean_ours:>9.4f}", f"{mean_chen:>9.4f}", f"{mean_chen / mean_ours:>6.2f}"]
+        )
+    )
+    print(
+        f"MAE ratio Chen / ours = {mean_chen / mean_ours:.2f}; ours lower in {wins} of {len(rows)} scenarios"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pool", type=Path, help="JSONL pool to evaluate instead of the simulated scenarios")
+    parser.add_argument("--items", type=int, default=500, help="items per simulated scenario")
+    parser.add_argument("--samples", type=int, default=64, help="samples per item (M) in simulations")
+    parser.add_argument("--fit", type=int, default=5, help="samples per item used for fitting")
+    parser.add_argument("--boot", type=int, default=100, help="bootstrap replicates for the bands")
+    parser.add_argument("--random", type=int, default=6, help="random mixtures from the broad family")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    rows = []
+    if args.pool is not None:
+        rows.append(evaluate(args.pool.name, read_pool_jsonl(args.pool), args.fit, args.boot, args.seed))
+    else:
+        scenarios = list(SCENARIOS.items())
+        family = np.random.default_rng(10_000 + args.seed)
+        scenarios += [_random_mixture(family) for _ in range(args.random)]
+        for i, (name, gen) in enumerate(scenarios):
+            rng = np.random.default_rng(args.seed * 1000 + i)
+            pool = simulate_pool(gen, args.items, args.samples, rng)
+            rows.append(evaluate(name, pool, args.fit, args.boot, args.seed))
+    print_table(rows, args.fit)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Tests of callscale.scaling.fit: Chen et al.'s law, the coverage law and the shrinkage predictor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from callscale.scaling.estimate import ItemCounts, coverage_curve, item_counts, pass_at_k, subset_vote_curves
+from callscale.scaling.fit import (
+    AnswerPrior,
+    CoverageLaw,
+    CurvePrediction,
+    chen_law,
+    fit_answer_prior,
+    fit_chen_law,
+    fit_chen_law_pool,
+    fit_coverage_law,
+    predict_vote_curve,
+    wrong_profiles,
+)
+from callscale.scaling.theory import vote_accuracy
+
+FIT_K = np.array([2, 5, 10, 20, 50, 100])
+
+
+# ------------------------------------------------------------------ Chen et al.'s law
+
+
+def test_chen_law_recovers_a_curve_it_generated() -> None:
+    rng = np.random.default_rng(0)
+    n = 12
+    params = np.column_stack([rng.uniform(0, 0.03, n), rng.uniform(0, 0.3, n), rng.uniform(0.0, 1.5, n)])
+    mode = rng.random(n) < 0.6
+    acc = np.array([chen_law(FIT_K, *p, m) for p, m in zip(params, mode, strict=True)])
+    fit = fit_chen_law(FIT_K, acc, mode)
+    ks = np.array([1, 3, 7, 100, 300, 1000])
+    truth = np.array([chen_law(ks, *p, m) for p, m in zip(params, mode, strict=True)])
+    np.testing.assert_allclose(fit.predict_items(ks), truth, atol=2e-3)
+    np.testing.assert_allclose(fit.predict(ks), truth.mean(axis=0), atol=1e-3)
+    assert np.all(fit.params[:, :2] >= 0)
+
+
+def test_chen_law_branches_and_pool_fit() -> None:
+    counts = [ItemCounts(4, (1,)), ItemCounts(1, (3, 1)), ItemCounts(2, (2, 1)), ItemCounts(0, (5,))]
+    fit = fit_chen_law_pool(counts)
+    assert fit.correct_is_mode.tolist() == [True, False, True, False]
+    far = fit.predict_items([1000])[:, 0]
+    assert far[0] > 0.95 and far[1] < 0.05 and far[3] == pytest.approx(0.0, abs=1e-9)
+    # on the fitted K the law is close to the exact subset averages it was fitted on
+    ks = np.arange(1, 6)
+    assert np.abs(fit.predict_items(ks) - subset_vote_curves(counts, ks)).max() < 0.12
+    assert fit.best_k([1, 3, 5, 101]) in (1, 3, 5, 101)
+
+
+# ------------------------------------------------------------------ coverage law
+
+
+def test_coverage_law_recovers_parameters_and_fits_pass_at_k() -> None:
+    ks = np.unique(np.round(np.logspace(0, 2.5, 12)).astype(int))
+    law = fit_coverage_law(ks, CoverageLaw(-0.9, -0.35).predict(ks))
+    assert law.a == pytest.approx(-0.9, abs=1e-6) and law.b == pytest.approx(-0.35, abs=1e-6)
+    # on pass@k from a simulated pool, the fitted law tracks measured coverage
+    rng = np.random.default_rng(1)
+    p = rng.beta(0.3, 2.0, size=400)
+    counts = [ItemCounts(int(c), (400 - int(c),) if c < 400 else ()) for c in rng.binomial(400, p)]
+    cov = coverage_curve(counts, ks)
+    law = fit_coverage_law(ks, cov)
+    assert law.a < 0 and law.b < 0
+    assert np.max(np.abs(np.log(law.predict(ks)) - np.log(cov))) < 0.15
+    assert pass_at_k(400, 0, 10) == 0.0
+    with pytest.raises(ValueError):
+        fit_coverage_law([1, 2], [1.0, 1.0])
+
+
+# ------------------------------------------------------------------ the shrinkage predictor
+
+
+def _simulated_pool(rng: np.random.Generator, n_items: int, m: int) -> list[list[str]]:
+    """Half easy items (p ~ Beta(6,4)), half hard (Beta(2,8)); four wrong answers with Dirichlet
+    shares hold 80% of the wrong mass, the rest never repeats."""
+    pool = []
+    for i in range(n_items):
+        pc = rng.beta(6, 4) if rng.random() < 0.5 else rng.beta(2, 8)
+        rest = 1 - pc
+        probs = np.concatenate([[pc], rng.dirichlet(np.ones(4)) * rest * 0.8, [rest * 0.2]])
+        draws = rng.choice(6, size=m, p=probs)
+        pool.append([("gold" if d == 0 else f"w{d}" if d < 5 else f"u{i}-{t}") for t, d in enumerate(draws)])
+    return pool
+
+
+def test_predictor_beats_chen_law_on_simulated_mixture() -> None:
+    ks = np.arange(1, 41)
+    ours, chen = [], []
+    for seed in (1, 2, 3):
+        pool = _simulated_pool(np.random.default_rng(seed), 300, 40)
+        measured = subset_vote_curves([item_counts(a, "gold") for a in pool], ks).mean(axis=0)
+        first = [item_counts(a[:5], "gold") for a in pool]
+        ours.append(np.abs(predict_vote_curve(first, ks, n_boot=0).mean - measured).mean())
+        chen.append(np.abs(fit_chen_law_pool(first).predict(ks) - measured).mean())
+    assert np.mean(ours) < 0.6 * np.mean(chen), (ours, chen)
+
+
+def test_predictor_with_many_samples_matches_measured_curve_and_bands() -> None:
+    pool = _simulated_pool(np.random.default_rng(4), 150, 48)
+    ks = np.arange(1, 25)
+    measured = subset_vote_curves([item_counts(a[24:], "gold") for a in pool], ks).mean(axis=0)
+    fit_counts = [item_counts(a[:24], "gold") for a in pool]
+    pred = predict_vote_curve(fit_counts, ks, n_boot=40, seed=1, k_star_candidates=ks[ks % 2 == 1])
+    assert isinstance(pred, CurvePrediction)
+    assert np.abs(pred.mean - measured).mean() < 0.03
+    assert np.all(pred.lo <= pred.mean + 1e-12) and np.all(pred.mean <= pred.hi + 1e-12)
+    assert pred.k_star % 2 == 1 and pred.k_star_lo <= pred.k_star <= pred.k_star_hi
+    assert pred.at(1) == pytest.approx(np.mean([c.correct / c.n for c in fit_counts]), abs=0.02)
+
+
+def test_prediction_integrates_abstain_posterior_exactly() -> None:
+    """One grid point with certainty; abstains integrated over their beta posterior by thinning."""
+    p_grid = np.array([0.55])
+    profiles = np.array([[0.7, 0.3, 0.0, 0.0]])  # two wrong answers (0.7, 0.3 of the wrong mass), no diffuse
+    prior = AnswerPrior(p_grid, profiles, np.ones((1, 1)), abstain_a=2.0, abstain_b=6.0)
+    counts = [ItemCounts(2, (1,), 2)]  # 5 samples, 2 abstained → abstain posterior Beta(4, 9)
+    ks = np.array([1, 2, 5, 12])
+    pred = predict_vote_curve(counts, ks, prior=prior, n_boot=0)
+    post = stats.beta(4.0, 9.0)
+    for k, value in zip(ks, pred.mean, strict=True):
+
+        def integrand(x: float, k: int = int(k)) -> float:
+            voting = 1 - x
+            return float(
+                vote_accuracy(0.55 * voting, [0.45 * 0.7 * voting, 0.45 * 0.3 * voting], k, p_abstain=x)
+            ) * float(post.pdf(x))
+
+        expected = integrate.quad(integrand, 0, 1, epsabs=1e-12)[0]
+        assert value == pytest.approx(expected, abs=1e-7)
+
+
+def test_prior_fitting_and_posterior() -> None:
+    counts = [ItemCounts(5, ())] * 30 + [ItemCounts(0, (5,))] * 30 + [ItemCounts(1, (1, 1, 1, 1))] * 10
+    prior = fit_answer_prior(counts)
+    assert prior.weights.shape == (prior.p_grid.size, prior.profiles.shape[0])
+    assert prior.weights.sum() == pytest.approx(1.0)
+    assert prior.abstain_a == 0.0  # nobody abstained
+    p, wrong, _ = prior.grid_distributions()
+    post = prior.posterior([ItemCounts(5, ()), ItemCounts(0, (5,))])
+    assert post[0] @ p > 0.85 and post[1] @ p < 0.15
+    # the posterior of a scattered item puts weight on spread-out profiles (many wrong answers / diffuse)
+    scattered = prior.posterior([ItemCounts(1, (1, 1, 1, 1))])[0]
+    spread = 1.0 - wrong.max(axis=1) / np.maximum(1.0 - p, 1e-12)
+    assert scattered @ spread > 0.4
+    assert wrong_profiles(3).shape[1] == 4
+    with pytest.raises(ValueError):
+        fit_answer_prior(counts, profiles=[[0.5, 0.4]])
+    with pytest.raises(ValueError):
+        predict_vote_curve(counts, [0, 1])

@@ -44,7 +44,7 @@ FULL: tuple[StudyPart, ...] = (
     StudyPart("graded_arithmetic", "generated_arithmetic", 120,
               PoolSpec(DEFAULT_MODEL, 32, temperature=0.8, max_tokens=16), subset_seed=0),
     StudyPart("arc_easy_permuted", "arc_easy", 100,
-              PoolSpec(DEFAULT_MODEL, 32, temperature=1.0, max_tokens=8, permute=True), logprobs=True),
+              PoolSpec(DEFAULT_MODEL, 16, temperature=1.0, max_tokens=8, permute=True), logprobs=True),
 )
 
 SMALL: tuple[StudyPart, ...] = tuple(

@@ -276,7 +276,7 @@ class AnswerPrior:
     abstain_a: float
     abstain_b: float
     coef: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
-    df: int = 8
+    df: int = 12
     penalty: float = 0.03
     _cache: dict[int, FloatArray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -301,13 +301,14 @@ class AnswerPrior:
         """Exact vote accuracy (no abstain) at K = 1..kmax for every grid point, shape (G, kmax)."""
         if kmax > DIRECT_MAX:
             raise ValueError(f"predictions are exact up to K = {DIRECT_MAX}")
-        cached = self._cache.get(kmax)
-        if cached is None:
-            p, wrong, diffuse = self.grid_distributions()
-            cached = vote_accuracy_curves(p, wrong, kmax, p_abstain=np.zeros_like(p), p_diffuse=diffuse)
-            self._cache.clear()
-            self._cache[kmax] = cached
-        return cached
+        for have, curves in self._cache.items():
+            if have >= kmax:
+                return curves[:, :kmax]
+        p, wrong, diffuse = self.grid_distributions()
+        curves = vote_accuracy_curves(p, wrong, kmax, p_abstain=np.zeros_like(p), p_diffuse=diffuse)
+        self._cache.clear()
+        self._cache[kmax] = curves
+        return curves
 
     def log_likelihood(self, counts: Sequence[ItemCounts]) -> FloatArray:
         """log P(observed answers | grid point) per item, shape (items, G), up to per-item constants."""
@@ -511,7 +512,7 @@ def fit_answer_prior(
     *,
     p_grid: ArrayLike | None = None,
     profiles: ArrayLike | None = None,
-    df: int = 8,
+    df: int = 12,
     penalty: float = 0.03,
     iterations: int = 30,
     start: AnswerPrior | None = None,

@@ -1,0 +1,44 @@
+"""The committed vote-scaling study regenerates offline from its replay file, with exact call counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from callscale.cli import app
+from callscale.scaling.estimate import item_counts, read_pool_jsonl, subset_vote_curves
+from callscale.study import FULL
+
+STUDY = Path(__file__).parents[1] / "studies" / "vote_scaling"
+
+
+def test_study_report_regenerates_offline(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [
+        "scale", "--study", "full", "--backend", "replay", "--replay", str(STUDY / "replay.jsonl.gz"),
+        "--boot", "20", "--predict-to", "64", "--report", str(tmp_path / "report"),
+        "--store", str(tmp_path / "s.sqlite"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    parts = {p["name"]: p for p in summary["parts"]}
+    assert list(parts) == [p.name for p in FULL]
+    for part in FULL:
+        got = parts[part.name]
+        assert got["items"] == part.items >= 100 and got["samples"] == part.spec.samples >= 16
+        assert part.logprobs or part.spec.samples >= 32  # the free-form parts carry the ≥ 32-sample curves
+        # The whole curve K = 1…M costs exactly N·M calls; the logprobs route N calls.
+        assert got["calls"]["full curve (system calls)"] == part.items * part.spec.samples
+        assert got["calls"]["failed"] == 0
+        expected = part.items * part.spec.samples
+        if part.logprobs:
+            assert got["calls"]["logprobs route (system calls)"] == part.items
+            expected += part.items
+        # Identical prompts in two parts (e.g. "3 + 4" shipped and generated) are drawn once, then reused.
+        assert got["calls"]["made now"] + got["calls"]["from the store"] == expected
+        # The replayed pools are the committed parsed pools: the measured curve matches them exactly.
+        pools = read_pool_jsonl(STUDY / "pools" / f"{part.name}.jsonl")
+        curve = subset_vote_curves([item_counts(p.answers, p.gold) for p in pools], [1, part.spec.samples]).mean(axis=0)
+        assert abs(got["accuracy_k1"] - curve[0]) < 1e-12 and abs(got["accuracy_kM"] - curve[1]) < 1e-12
+    assert (tmp_path / "report" / "index.html").exists()
+    assert summary["calls_made"] == sum(p["calls"]["made now"] for p in summary["parts"])

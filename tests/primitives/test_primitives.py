@@ -148,3 +148,18 @@ async def test_filter_alone_and_pipeline_notes() -> None:
     assert result.accuracy == sum(o.score for o in result.outcomes) / 50
     for outcome in result.outcomes:
         assert outcome.answer in (None, outcome.gold)
+
+
+async def test_permuted_samples_are_independent_draws_even_when_orders_repeat() -> None:
+    from callscale.backends.simulated import SimulatedBackend
+    from callscale.engine import Engine
+    from callscale.primitives import Candidates
+    from callscale.primitives.base import ItemContext
+
+    item = Item(id="q", question="Pick one.", choices=("x", "y"), answer="A")
+    task = Task("two", (item,), "{question}\n{options}", scorer=None)
+    engine = Engine(SimulatedBackend.constant({"A": 0.5, "B": 0.5}))
+    drawn = await Sample("gen", "sim", 12, permute=True).run(ItemContext(engine, task, item), [])
+    assert isinstance(drawn, Candidates) and len(drawn.items) == 12
+    # Only two orders exist for two options, so seeds repeat orders; every sample is still its own call.
+    assert engine.ledger.total().spent.calls == 12 == engine.stats.samples

@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from callscale.primitives.base import Candidate, Candidates, Decision, ItemContext, Node, Shape, Value, input_depth, size
+from callscale.primitives.base import (
+    Candidate,
+    Candidates,
+    Decision,
+    ItemContext,
+    Node,
+    Shape,
+    Value,
+    ask_each,
+    input_depth,
+    size,
+)
 from callscale.records import Message, Request
 from callscale.structure import Cost, Expr
 
@@ -68,8 +79,8 @@ class Sample(Node):
             completions = await ctx.ask(request, self.k, node=self.id, depth=depth)
             seeds = [seed] * self.k
         else:
-            pools = await ctx.engine.complete_many([(r, 1) for r, _ in asks], node=self.id, depth=depth)
-            completions = [p[0] for p in pools]
+            # Two seeds can show the same order; the repeat must be a fresh draw, not the same sample again.
+            completions = await ask_each(ctx, [r for r, _ in asks], node=self.id, depth=depth)
             seeds = [s for _, s in asks]
         items = tuple(
             Candidate(c.text, ctx.task.parse(c.text, ctx.item, permutation_seed=s) if c.ok else None, i, self.id)

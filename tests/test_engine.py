@@ -11,6 +11,7 @@ from callscale.backends.simulated import Faults, SimulatedBackend
 from callscale.engine import Engine, RetryPolicy
 from callscale.records import Completion, ModelCard, Request
 from callscale.store import Store
+from concurrency_probe import SlowBackend
 
 FAST_RETRY = RetryPolicy(attempts=8, base_s=0.0, max_s=0.0)
 
@@ -88,20 +89,10 @@ async def test_permanent_errors_are_not_retried() -> None:
 
 
 async def test_concurrency_limit_is_respected() -> None:
-    in_flight = peak = 0
-
-    class Slow(SimulatedBackend):
-        async def generate(self, batch: Batch) -> list[Completion]:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            await asyncio.sleep(0.005)
-            in_flight -= 1
-            return await super().generate(batch)
-
-    engine = Engine(Slow.constant({"A": 1.0}), concurrency=3)
+    backend = SlowBackend(lambda _request: {"A": 1.0})
+    engine = Engine(backend, concurrency=3)
     await engine.complete_many([(Request.chat("sim", f"q{i}"), 1) for i in range(20)])
-    assert peak == 3
+    assert backend.peak == 3
 
 
 def test_retry_policy_honours_retry_after() -> None:

@@ -13,6 +13,7 @@ from callscale.networks import BUILTIN, Network, NetworkError, builtin_network, 
 from callscale.primitives import Sample, Vote
 from callscale.primitives.world import TaskWorld, synthetic_answers
 from callscale.tasks import get_task
+from concurrency_probe import SlowBackend
 
 PIPELINE = """
 name: draft-judge-verify
@@ -73,27 +74,11 @@ async def test_yaml_pipeline_and_toml_dag(tmp_path: Path) -> None:
 
 
 async def test_independent_nodes_run_concurrently() -> None:
-    import asyncio
-
-    from callscale.backends.base import Batch
-    from callscale.records import Completion
-
-    in_flight = peak = 0
-
-    class Slow(SimulatedBackend):
-        async def generate(self, batch: Batch) -> list[Completion]:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            await asyncio.sleep(0.01)
-            in_flight -= 1
-            return await super().generate(batch)
-
     task = get_task("arithmetic").subset(1)
-    engine = Engine(Slow(TaskWorld(task, synthetic_answers(task)), max_n=1))
+    backend = SlowBackend(TaskWorld(task, synthetic_answers(task)), max_n=1, delay_s=0.01)
     net = Network("fan", (Sample("a", "sim", 1), Sample("b", "sim", 1, temperature=0.5), Vote("v", inputs=("a", "b"))))
-    await run_network(net, task, engine)
-    assert peak == 2
+    await run_network(net, task, Engine(backend))
+    assert backend.peak == 2
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ sampling plus fusion on the training items), through one store, so sample pools 
 rerun of this script makes no new calls. Then each searcher runs several seeds against that table
 of measured scores — the same protocol as the simulated benchmark, on real calls — and the script
 prints, per searcher, the median trials until the best configuration is found and the median final
-regret.
+regret. ``model_based_curves`` is the allocator given per-stage curves measured from the sample
+pools (their extra calls are printed); ``model_based`` learns from trials (score and stage scores).
 
     python bench/search_real_task.py [--store PATH] [--train 40] [--samples 1,2,4,8] [--seeds 5] [--trials 12]
 """
@@ -22,16 +23,29 @@ from callscale.engine import Engine
 from callscale.search import searcher_by_name
 from callscale.search.agent import heuristic_llm
 from callscale.search.base import regret_curve, run_search, trials_to_find
-from callscale.search.environment import FunctionEnvironment
+from callscale.search.environment import CurveEstimate, TrialResult
 from callscale.search.live import LiveStages, draft_and_answer_space
-from callscale.search.space import Config
+from callscale.search.space import Config, Space
 from callscale.store import Store
 from callscale.tasks import get_task
 
-SEARCHERS = ("random", "grid", "tpe", "model_based", "agent")
+SEARCHERS = ("random", "grid", "tpe", "model_based", "model_based_curves", "agent")
 
 
-async def measure(store: Path, train: int, samples: list[int], budget_fraction: float) -> tuple[dict[str, float], float, object]:
+class TableEnvironment:
+    """Answers trials from configurations measured live (score and per-stage scores)."""
+
+    def __init__(self, space: Space, table: dict[str, TrialResult]) -> None:
+        self.space = space
+        self.stages = space.stages
+        self.table = table
+
+    def evaluate(self, config: Config) -> TrialResult:
+        return self.table[config.key]
+
+
+async def measure(store: Path, train: int, samples: list[int],
+                  budget_fraction: float) -> tuple[dict[str, TrialResult], float, Space, list[CurveEstimate]]:
     task = get_task("arithmetic").subset(train, seed=1)
     async with LocalBackend.started() as backend:
         with Store(store) as db:
@@ -40,12 +54,15 @@ async def measure(store: Path, train: int, samples: list[int], budget_fraction: 
             largest = max(space.cost(c) for c in space.enumerate())
             budget = float(largest) * budget_fraction
             env = LiveStages(engine, task, task, space, max_tokens=16)
-            table: dict[str, float] = {}
+            table: dict[str, TrialResult] = {}
             for config in space.enumerate(budget):
-                table[config.key] = (await env.evaluate(config)).score
+                table[config.key] = await env.evaluate(config)
             print(f"measured {len(table)} configurations on {train} items; calls made now {engine.stats.samples}, "
                   f"from the store {engine.stats.cache_hits}")
-            return table, budget, space
+            before = engine.stats.samples
+            curves = await env.curve_estimates()
+            print(f"per-stage curves from the sample pools: {engine.stats.samples - before} more calls")
+            return table, budget, space, curves
 
 
 def main() -> None:
@@ -58,17 +75,22 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     args = parser.parse_args()
     samples = [int(x) for x in args.samples.split(",")]
-    table, budget, space = asyncio.run(measure(args.store, args.train, samples, args.budget_fraction))
+    results, budget, space, curves = asyncio.run(measure(args.store, args.train, samples, args.budget_fraction))
+    table = {k: r.score for k, r in results.items()}
     best = max(table.values())
     best_keys = {k for k, v in table.items() if v == best}
-    env = FunctionEnvironment(space, lambda c: table[c.key])  # type: ignore[arg-type]
+    env = TableEnvironment(space, results)
     print(f"budget {budget:.3g} m·n per item; best score {best:.3f} at {sorted(best_keys)}")
-    print(f"{'searcher':<12} {'median trials to best':>22} {'found':>6} {'median final regret':>20}")
+    print(f"{'searcher':<20} {'median trials to best':>22} {'found':>6} {'median final regret':>20}")
     for name in SEARCHERS:
         found, regrets = [], []
         for seed in range(args.seeds):
-            kwargs = {"seed": seed} | ({"llm": heuristic_llm} if name == "agent" else {})
-            searcher = searcher_by_name(name)(space, budget, **kwargs)  # type: ignore[arg-type]
+            kwargs: dict[str, object] = {"seed": seed}
+            if name == "agent":
+                kwargs["llm"] = heuristic_llm
+            if name == "model_based_curves":
+                kwargs["curves"] = curves
+            searcher = searcher_by_name(name.removesuffix("_curves"))(space, budget, **kwargs)  # type: ignore[arg-type]
             result = run_search(env, searcher, n_trials=min(args.trials, len(table)), search_id=f"{name}-{seed}")
             at = trials_to_find(result.trials, best_keys)
             found.append(at if at is not None else args.trials + 1)
@@ -77,7 +99,7 @@ def main() -> None:
         hits = sum(f <= args.trials for f in found)
         median = statistics.median(found)
         shown = f"{median:g}" if median <= args.trials else f">{args.trials}"
-        print(f"{name:<12} {shown:>22} {hits:>3}/{args.seeds} {statistics.median(regrets):>20.4f}")
+        print(f"{name:<20} {shown:>22} {hits:>3}/{args.seeds} {statistics.median(regrets):>20.4f}")
     print("(agent uses the rule-based stand-in here; `callscale optimize --searcher agent` uses a real LLM)")
 
 

@@ -89,7 +89,8 @@ class Engine:
         self._semaphore: asyncio.Semaphore | None = None
         self._rng = random.Random(seed)
         self._cards = dict(cards or {})
-        self._inflight: dict[str, asyncio.Future[None]] = {}
+        # Pools being filled; the future is made only when a second ask has to wait for the fill.
+        self._inflight: dict[str, asyncio.Future[None] | None] = {}
         self._flush_scheduled = False
         # Pools filled while a bulk lookup is outstanding, so its stale view is not trusted.
         self._fills = 0
@@ -175,9 +176,11 @@ class Engine:
 
     # -- internals ---------------------------------------------------------------------------
     def _batches(self, request: Request, k: int, have: set[int]) -> list[Batch]:
+        max_n = max(1, self.backend.max_n)
+        if not have and k <= max_n:
+            return [Batch(request, 0, k)]
         batches: list[Batch] = []
         i = 0
-        max_n = max(1, self.backend.max_n)
         while i < k:
             if i in have:
                 i += 1
@@ -190,22 +193,25 @@ class Engine:
 
     async def _complete(self, request: Request, k: int, key: str, have: list[Completion] | None,
                         node: str, depth: int, epoch: int = -1) -> list[Completion]:
-        while (pending := self._inflight.get(key)) is not None:
+        while key in self._inflight:
+            pending = self._inflight[key]
+            if pending is None:
+                pending = self._inflight[key] = asyncio.get_running_loop().create_future()
             await asyncio.shield(pending)
             have = None
         if have is None or self._filled_at.get(key, -1) >= epoch:  # filled since the bulk lookup: read again
             have = self.store.pool(key, k)
         if len(have) < k:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = done
+            self._inflight[key] = None
             try:
                 fresh = await self._fill(request, key, k, {c.index for c in have})
             finally:
-                del self._inflight[key]
+                waiting = self._inflight.pop(key)
                 if self._bulk_active:
                     self._filled_at[key] = self._fills
                 self._fills += 1
-                done.set_result(None)
+                if waiting is not None:
+                    waiting.set_result(None)
             self.stats.cache_hits += len(have)
             samples = sorted(have + fresh, key=lambda c: c.index) if have else fresh
         else:
@@ -215,9 +221,7 @@ class Engine:
         return samples
 
     def _record(self, request: Request, samples: list[Completion], node: str, depth: int) -> None:
-        card = self.card(request.model)
-        for c in samples:
-            self.ledger.record(node, card, c, depth)
+        self.ledger.record_all(node, self.card(request.model), samples, depth)
 
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
         batches = self._batches(request, k, have)

@@ -221,7 +221,9 @@ class Engine:
         return samples
 
     def _record(self, request: Request, samples: list[Completion], node: str, depth: int) -> None:
-        self.ledger.record_all(node, self.card(request.model), samples, depth)
+        card = self.card(request.model)
+        for c in samples:
+            self.ledger.record(node, card, c, depth)
 
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
         batches = self._batches(request, k, have)

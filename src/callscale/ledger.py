@@ -99,22 +99,17 @@ class Ledger:
 
     def record(self, node: str, card: ModelCard, completion: Completion, depth: int = 1) -> None:
         """Count ``completion`` under ``node``; ``depth`` is its position on the chain of dependent calls."""
-        self.record_all(node, card, (completion,), depth)
-
-    def record_all(self, node: str, card: ModelCard, completions: Iterable[Completion], depth: int = 1) -> None:
-        """:meth:`record` for several completions of one node and model."""
         line = self._lines.get((node, card.name))
         if line is None:
             line = self._lines[(node, card.name)] = Line(node, card.name)
-        for completion in completions:
-            if completion.cached:
-                line.cache_hits += 1
-            elif completion.error is None:
-                line.spent.add(card, completion)
-            else:
-                line.spent.failed += 1
-            if completion.error is None:
-                line.system.add(card, completion)
+        if completion.cached:
+            line.cache_hits += 1
+        elif completion.error is None:
+            line.spent.add(card, completion)
+        else:
+            line.spent.failed += 1
+        if completion.error is None:
+            line.system.add(card, completion)
         line.depth = max(line.depth, depth)
 
     def lines(self) -> list[Line]:

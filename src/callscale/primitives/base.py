@@ -31,6 +31,11 @@ class Candidate:
     index: int = 0
     source: str = ""
 
+    @property
+    def shown(self) -> str:
+        """What a judge is shown: the canonical answer, or the raw text when it did not parse."""
+        return self.answer if self.answer is not None else self.text
+
 
 @dataclass(frozen=True)
 class Candidates:

@@ -52,7 +52,7 @@ class Filter(Node):
         depth = input_depth(inputs) + 1
         choices = ctx.item.choices
         requests = [
-            Request.chat(self.model, verify_prompt(ctx.item.question, choices, c.answer if c.answer is not None else c.text),
+            Request.chat(self.model, verify_prompt(ctx.item.question, choices, c.shown),
                          temperature=self.temperature, max_tokens=self.judge_tokens)
             for c in candidates
         ]

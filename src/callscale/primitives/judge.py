@@ -61,8 +61,7 @@ class Select(Node):
         depth = input_depth(inputs) + 1
         if not candidates:
             return Decision(None, (None,), depth - 1, detail={"empty": True})
-        prompt = select_prompt(ctx.item.question, ctx.item.choices, [c.answer if c.answer is not None else c.text
-                                                                     for c in candidates])
+        prompt = select_prompt(ctx.item.question, ctx.item.choices, [c.shown for c in candidates])
         reply = (await ctx.ask(Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.judge_tokens),
                                1, node=self.id, depth=depth))[0]
         pick = parse_pick(reply.text, len(candidates)) if reply.ok else None
@@ -98,8 +97,7 @@ class Knockout(Node):
             pairs = [(alive[i], alive[i + 1]) for i in range(0, len(alive) - 1, 2)]
             requests = [
                 Request.chat(self.model, select_prompt(ctx.item.question, ctx.item.choices,
-                                                       [a.answer if a.answer is not None else a.text,
-                                                        b.answer if b.answer is not None else b.text]),
+                                                       [a.shown, b.shown]),
                              temperature=self.temperature, max_tokens=self.judge_tokens)
                 for a, b in pairs
             ]

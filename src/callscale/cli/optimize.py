@@ -103,7 +103,7 @@ def optimize(
                 kwargs["llm"] = _agent_llm(agent_backend, agent_model, agent_base_url, api_key_env, runner, engine_for_agent,
                                            agent_max_tokens)
             picker = cls(space, chosen_budget, **kwargs)
-            result = _search(env, picker, trials, store_path, f"{task}/{searcher}/{chosen_budget:g}/{seed}", live)
+            result = _search(env, picker, trials, store_path, f"{task}/{searcher}/{chosen_budget:g}/{seed}")
             summary = _summary(task, searcher, chosen_budget, result, env, live, picker, report)
             if curve_calls is not None:
                 summary["calls"]["for the curve estimates"] = curve_calls
@@ -184,7 +184,7 @@ def _agent_llm(kind: str, model: str | None, base_url: str | None, api_key_env: 
     return llm
 
 
-def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str, live: bool) -> Any:
+def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str) -> Any:
     from callscale.search.archive import Archive
     from callscale.search.base import run_search
 

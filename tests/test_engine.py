@@ -95,6 +95,22 @@ async def test_concurrency_limit_is_respected() -> None:
     assert backend.peak == 3
 
 
+async def test_limit_holds_across_tasks_and_survives_cancelled_waiters() -> None:
+    backend = SlowBackend(lambda _request: {"A": 1.0}, delay_s=0.01)
+    engine = Engine(backend, concurrency=2)
+    tasks = [asyncio.create_task(engine.complete(Request.chat("sim", f"q{i}"))) for i in range(12)]
+    await asyncio.sleep(0.002)  # two calls running, ten waiting for a slot
+    for t in tasks[2:6]:
+        t.cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert backend.peak == 2
+    assert sum(isinstance(d, asyncio.CancelledError) for d in done) == 4
+    assert [d[0].text for d in done if isinstance(d, list)] == ["A"] * 8
+    # Every slot came back: a fresh burst still runs two at a time and finishes.
+    await asyncio.gather(*(engine.complete(Request.chat("sim", f"again {i}")) for i in range(5)))
+    assert backend.peak == 2 and backend.in_flight == 0
+
+
 def test_retry_policy_honours_retry_after() -> None:
     import random
 

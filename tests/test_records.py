@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from callscale.records import Completion, ModelCard, Request, Sampling, Usage
@@ -42,3 +44,19 @@ def test_usage_and_card() -> None:
     assert ModelCard("m", 1).dollars(u) is None
     assert Completion("x", 0).ok and not Completion("", 0, error="boom").ok
     assert Sampling().top_k == 0 and Sampling().min_p == 0.0
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request.chat("m", "q"),
+        Request.chat("m", "Größe — “quoted” \\ back\nslash\t😀", system="sys", temperature=0.8, stop=("\n", "Q:")),
+        Request.chat("m", "q", extra={"grammar": 'root ::= "A"', "json_schema": {"b": [1, 2.5, None], "a": {"z": 1, "y": True}}}),
+        Request.completion("base", "2+2=", max_tokens=3, logprobs=True, top_logprobs=5),
+        Request.completion("base", "", extra={"cache_prompt": False}),
+        Request(model="m", messages=()),
+    ],
+)
+def test_identity_json_is_the_canonical_encoding_of_identity(request_: Request) -> None:
+    # Pool keys of stored samples (and the shipped study replay) depend on this text byte for byte.
+    assert request_.identity_json == json.dumps(request_.identity(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

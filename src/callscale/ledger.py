@@ -42,18 +42,22 @@ class Tally:
             self.failed += 1
             return
         usage = completion.usage
+        self._add(usage.prompt_tokens, usage.completion_tokens, usage.forward_passes, card.params, card.dollars(usage),
+                  completion.latency_s)
+
+    def _add(self, prompt: int, completion: int, passes: int, params: int, dollars: float | None, latency_s: float) -> None:
+        total = prompt + completion
         self.calls += 1
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
-        self.forward_passes += usage.forward_passes
-        self.primitive_cost += card.params * usage.total_tokens
-        self.flops += 2.0 * card.params * usage.total_tokens
-        dollars = card.dollars(usage)
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.forward_passes += passes
+        self.primitive_cost += params * total
+        self.flops += 2.0 * params * total
         if dollars is None:
             self.priced = False
         else:
             self.dollars += dollars
-        self.latency_s += completion.latency_s
+        self.latency_s += latency_s
 
     def merge(self, other: Tally) -> None:
         """Add ``other`` into this tally."""
@@ -102,15 +106,19 @@ class Ledger:
         line = self._lines.get((node, card.name))
         if line is None:
             line = self._lines[(node, card.name)] = Line(node, card.name)
-        if completion.cached:
-            line.cache_hits += 1
-        elif completion.error is None:
-            line.spent.add(card, completion)
-        else:
+        if completion.error is not None:
             line.spent.failed += 1
-        if completion.error is None:
-            line.system.add(card, completion)
-        line.depth = max(line.depth, depth)
+        else:
+            usage = completion.usage
+            cost = (usage.prompt_tokens, usage.completion_tokens, usage.forward_passes, card.params, card.dollars(usage),
+                    completion.latency_s)
+            line.system._add(*cost)
+            if completion.cached:
+                line.cache_hits += 1
+            else:
+                line.spent._add(*cost)
+        if depth > line.depth:
+            line.depth = depth
 
     def lines(self) -> list[Line]:
         """Per (node, model) lines in first-seen order."""

@@ -60,9 +60,17 @@ class Sampling:
             "top_logprobs": self.top_logprobs,
         }
 
+    @cached_property
+    def canonical_json(self) -> str:
+        """Canonical JSON of :meth:`as_dict` (computed once: many requests share one Sampling)."""
+        return _canonical(self.as_dict())
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(value)
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,27 @@ class Request:
 
     @cached_property
     def identity_json(self) -> str:
-        """Canonical JSON of :meth:`identity`."""
-        return _canonical(self.identity())
+        """Canonical JSON of :meth:`identity` (sorted keys, no spaces, UTF-8 kept).
+
+        Assembled piece by piece in key order rather than by encoding :meth:`identity`, because
+        every call pays for it; ``tests/test_records.py`` checks both give the same text.
+        """
+        parts = ["{"]
+        if self.extra:
+            parts += ['"extra":', _canonical(dict(self.extra)), ","]
+        if self.messages is not None:
+            parts += ['"messages":', _canonical([[m.role, m.content] for m in self.messages]), ","]
+        parts += ['"model":', _canonical(self.model)]
+        if self.messages is None:
+            parts += [',"prompt":', _canonical(self.prompt)]
+        parts += [',"sampling":', self.sampling.canonical_json, "}"]
+        return "".join(parts)
 
     def key(self, backend: str) -> str:
         """The sample-pool key of this request on ``backend`` (hex SHA-256)."""
-        cache = self.__dict__.setdefault("_keys", {})
+        cache = self.__dict__.get("_keys")
+        if cache is None:
+            cache = self.__dict__["_keys"] = {}
         key = cache.get(backend)
         if key is None:
             key = cache[backend] = hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()

@@ -74,6 +74,7 @@ class HttpClient:
         host_header = self.host if parts.port is None else f"{self.host}:{self.port}"
         self._head = {"Host": host_header, "Accept": "application/json", "Connection": "keep-alive", **(headers or {})}
         self.max_connections = max_connections
+        self._heads: dict[tuple[str, str, bool], bytes] = {}
         self._idle: list[_Connection] = []
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,12 +94,11 @@ class HttpClient:
         """Send one request to ``prefix + path`` and read the whole response."""
         if self._closed:
             raise HttpError("client is closed")
-        head = {**self._head, **(headers or {})}
+        raw = self._head_bytes(method, path, body is not None, headers)
         if body is not None:
-            head.setdefault("Content-Type", "application/json")
-            head["Content-Length"] = str(len(body))
-        raw = (f"{method} {self.prefix}{path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items())
-               + "\r\n").encode("latin-1") + (body or b"")
+            raw += b"Content-Length: %d\r\n\r\n" % len(body) + body
+        else:
+            raw += b"\r\n"
         slots = self._bind()
         if slots is not None:
             await slots.acquire()
@@ -125,6 +125,20 @@ class HttpClient:
         finally:
             if slots is not None:
                 slots.release()
+
+    def _head_bytes(self, method: str, path: str, has_body: bool, headers: dict[str, str] | None) -> bytes:
+        """Request line and headers, without Content-Length and the blank line (cached: it rarely varies)."""
+        cache_key = (method, path, has_body)
+        cached = self._heads.get(cache_key) if headers is None else None
+        if cached is not None:
+            return cached
+        head = {**self._head, **(headers or {})}
+        if has_body:
+            head.setdefault("Content-Type", "application/json")
+        raw = (f"{method} {self.prefix}{path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items())).encode("latin-1")
+        if headers is None:
+            self._heads[cache_key] = raw
+        return raw
 
     async def post_json(self, path: str, payload: Any) -> HttpResponse:
         """POST ``payload`` as JSON."""

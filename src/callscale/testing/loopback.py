@@ -166,18 +166,21 @@ class LoopbackServer:
             if fault == "hang":
                 await asyncio.sleep(self.hang_s)
             return False  # "drop" (and a hang's end): close without answering
+        samples: int | None = None
         if self.upstream:
             status, payload = await self._forward(path, body)
         else:
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
-            status, payload = 200, self._fake(path, body)
+            status, (payload, samples) = 200, self._fake(path, body)
         if status == 200:
             self.counters.answered += 1
             if self.record:
                 self.answered_bodies.append(json.loads(body or b"{}"))
-            with contextlib.suppress(ValueError, KeyError):
-                self.counters.samples_answered += len(json.loads(payload)["choices"])
+            if samples is None:
+                with contextlib.suppress(ValueError, KeyError):
+                    samples = len(json.loads(payload)["choices"])
+            self.counters.samples_answered += samples or 0
         self._write(writer, status, payload)
         return True
 
@@ -192,7 +195,7 @@ class LoopbackServer:
         response = await self._client.post(target, content=body, headers={"Content-Type": "application/json"})
         return response.status_code, response.content
 
-    def _fake(self, path: str, body: bytes) -> bytes:
+    def _fake(self, path: str, body: bytes) -> tuple[bytes, int]:
         request = json.loads(body or b"{}")
         n = int(request.get("n", 1))
         chat = path.endswith("/chat/completions")
@@ -204,7 +207,7 @@ class LoopbackServer:
             "model": request.get("model", "loopback"),
             "choices": [choice(i) for i in range(n)],
             "usage": {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": 10 + n},
-        }).encode()
+        }).encode(), n
 
     @staticmethod
     def _write(writer: asyncio.StreamWriter, status: int, payload: bytes, extra: dict[str, str] | None = None) -> None:

@@ -5,7 +5,10 @@ with numpy) — or for a real pool given with ``--pool`` — both predictors are
 samples of every item and asked for the whole curve K = 1..M. The reference is the *measured* curve:
 accuracy at every K averaged exactly over all size-K subsets of the M samples. Printed per scenario:
 mean absolute error over K = 1..M, the best odd K (K*) and its error, for the shrinkage predictor of
-``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs.
+``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs; then how
+honest the uncertainty is: the share of K where the measured curve lies in our 90 % bootstrap band,
+and in the 95 % likelihood range of ``callscale.scaling.bounds`` (at K = 1, 3, 9, 31 and M) with that
+range's width at K = M.
 
     python bench/scaling_prediction.py                      # simulated scenarios
     python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
@@ -27,8 +30,9 @@ try:
 except ImportError:  # running from a checkout without installation
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
-from callscale.scaling.fit import fit_chen_law_pool, predict_vote_curve
+from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
 
 Generator = Callable[[np.random.Generator], np.ndarray]
 """Returns one item's probabilities: [correct, wrong answers..., diffuse, abstain]."""
@@ -138,6 +142,8 @@ class Row:
     k_ours_hi: int
     k_chen: int
     coverage: float
+    range_coverage: float
+    range_width: float
     seconds: float
 
 
@@ -153,8 +159,13 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     )
     fit_counts = [item_counts(item.answers[:n_fit], item.gold) for item in pool]
     start = time.perf_counter()
-    ours = predict_vote_curve(fit_counts, ks, n_boot=n_boot, seed=seed, k_star_candidates=odd)
+    prior = fit_answer_prior(fit_counts)
+    ours = predict_vote_curve(fit_counts, ks, prior=prior, n_boot=n_boot, seed=seed, k_star_candidates=odd)
     seconds = time.perf_counter() - start
+    range_k = np.array(sorted({k for k in (1, 3, 9, 31) if k <= m} | {m}))
+    identified = likelihood_range(fit_counts, range_k, prior=prior)
+    at = measured[range_k - 1]
+    range_coverage = float(np.mean((at >= identified.lo - 1e-9) & (at <= identified.hi + 1e-9)))
     chen = fit_chen_law_pool(fit_counts).predict(ks)
     k_meas = int(odd[np.argmax(measured[odd - 1])])
     k_chen = int(odd[np.argmax(chen[odd - 1])])
@@ -169,6 +180,8 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
         ours.k_star_hi,
         k_chen,
         coverage,
+        range_coverage,
+        float(identified.width()[-1]),
         seconds,
     )
 
@@ -187,6 +200,8 @@ def print_table(rows: list[Row], n_fit: int) -> None:
         f"{'|dK*| ours':>11}",
         f"{'|dK*| Chen':>11}",
         f"{'band cov':>9}",
+        f"{'range cov':>9}",
+        f"{'width@M':>8}",
     ]
     header = " ".join(cols)
     print(header)
@@ -204,6 +219,8 @@ def print_table(rows: list[Row], n_fit: int) -> None:
             f"{abs(r.k_ours - r.k_meas):>11d}",
             f"{abs(r.k_chen - r.k_meas):>11d}",
             f"{r.coverage:>9.2f}",
+            f"{r.range_coverage:>9.2f}",
+            f"{r.range_width:>8.3f}",
         ]
         print(" ".join(cells))
     mean_ours = float(np.mean([r.mae_ours for r in rows]))
@@ -217,6 +234,10 @@ def print_table(rows: list[Row], n_fit: int) -> None:
     )
     print(
         f"MAE ratio Chen / ours = {mean_chen / mean_ours:.2f}; ours lower in {wins} of {len(rows)} scenarios"
+    )
+    print(
+        f"measured curve inside: our 90 % band at {np.mean([r.coverage for r in rows]):.0%} of K, "
+        f"the 95 % likelihood range at {np.mean([r.range_coverage for r in rows]):.0%} of the K checked"
     )
 
 

@@ -40,5 +40,13 @@ def test_study_report_regenerates_offline(tmp_path: Path) -> None:
         pools = read_pool_jsonl(STUDY / "pools" / f"{part.name}.jsonl")
         curve = subset_vote_curves([item_counts(p.answers, p.gold) for p in pools], [1, part.spec.samples]).mean(axis=0)
         assert abs(got["accuracy_k1"] - curve[0]) < 1e-12 and abs(got["accuracy_kM"] - curve[1]) < 1e-12
+        # What the first few samples allow, whatever the prior: on the real pools the range holds the curve
+        # measured on all samples, and it is wider at K = M than at K = 1.
+        span = got["likelihood_range"]
+        assert span["k"][0] == 1 and span["k"][-1] >= part.spec.samples
+        at = dict(zip(span["k"], zip(span["lo"], span["hi"], strict=True), strict=True))
+        for k, value in ((1, curve[0]), (part.spec.samples, curve[1])):
+            assert at[k][0] <= value <= at[k][1]
+        assert at[part.spec.samples][1] - at[part.spec.samples][0] > at[1][1] - at[1][0]
     assert (tmp_path / "report" / "index.html").exists()
     assert summary["calls_made"] == sum(p["calls"]["made now"] for p in summary["parts"])

@@ -122,7 +122,9 @@ def scale(
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_star_chen", "mae_ours", "mae_chen", "easy_fraction",
                                     "hard_fraction", "calls")}
-        | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1]} for r in results]}
+        | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
+           "likelihood_range": {"level": r.range_level,
+                                "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}
     emit(summary, as_json, render)
 
 
@@ -135,6 +137,11 @@ def render(summary: dict[str, Any]) -> None:
         stdout.print(f"  best K: measured {p['k_star_measured']}, predicted from {p['fit_on']} samples/item "
                      f"{p['k_star_predicted']} (90 % {lo}–{hi}), Chen's law {p['k_star_chen']}; "
                      f"MAE ours {p['mae_ours']:.4f} vs Chen {p['mae_chen']:.4f}")
+        span = p["likelihood_range"]
+        if span["k"]:
+            stdout.print(f"  what {p['fit_on']} samples/item allow, any prior ({span['level']:.0%} likelihood range): "
+                         + ", ".join(f"K={k} {lo:.3f}–{hi:.3f}" for k, lo, hi in zip(span["k"], span["lo"], span["hi"],
+                                                                                   strict=True)))
         stdout.print("  calls: " + ", ".join(f"{k} {v}" for k, v in p["calls"].items()))
     stdout.print(f"calls made now: {summary['calls_made']} on {summary['backend']}")
     stdout.print(f"report: {summary['report']}")

@@ -4,14 +4,15 @@
 K ≤ M by exact subset averaging, its easy/hard breakdown, coverage (pass@k) and its law, and
 predictions fitted on the first few samples per item — ours (shrinkage toward a prior fitted
 across items, through the exact vote formula, with bootstrap bands) and Chen et al.'s law — with
-the best K of each next to the measured one.
+the best K of each next to the measured one, and the likelihood range: how much of the curve those
+few samples determine at all, whatever the prior (:mod:`callscale.scaling.bounds`).
 
 Example:
     >>> from callscale.scaling.estimate import PoolItem
     >>> pools = [PoolItem(str(i), "4", ("4", "5", "4", "4", "5", "4")) for i in range(20)]
     >>> r = analyze_pools("demo", pools, fit_on=3, predict_to=9, n_boot=10)
-    >>> r.measured[0]
-    0.6666666666666666
+    >>> round(r.measured[0], 6)
+    0.666667
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import (
     PoolItem,
     coverage_curve,
@@ -33,10 +35,20 @@ from callscale.scaling.estimate import (
     item_counts,
     subset_vote_curves,
 )
-from callscale.scaling.fit import fit_chen_law_pool, fit_coverage_law, predict_vote_curve
+from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, fit_coverage_law, predict_vote_curve
 from callscale.scaling.theory import AnswerDistribution, vote_accuracy_curves
 
 PREDICT_MAX = 150
+RANGE_K = (1, 3, 9, 31, 101)
+
+
+def range_ks(samples: int, horizon: int) -> list[int]:
+    """The K at which the likelihood range is computed: odd, roughly log-spaced, plus the pool size.
+
+    >>> range_ks(32, 100)
+    [1, 3, 9, 31, 32]
+    """
+    return sorted({k for k in RANGE_K if k <= horizon} | {samples})
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,10 @@ class VoteScaling:
     coverage: list[float]
     coverage_law: dict[str, float]
     logprob_curve: list[float] | None = None
+    range_k: list[int] = field(default_factory=list)
+    range_lo: list[float] = field(default_factory=list)
+    range_hi: list[float] = field(default_factory=list)
+    range_level: float = 0.95
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,7 +118,9 @@ def analyze_pools(
     early = [item_counts(p.answers[:fit_on], p.gold) for p in pools]
     horizon = max(m, min(predict_to, PREDICT_MAX))
     predicted_k = np.arange(1, horizon + 1)
-    ours = predict_vote_curve(early, predicted_k, n_boot=n_boot, seed=seed)
+    prior = fit_answer_prior(early)  # one fit for both, so the range reuses the prediction's exact curves
+    ours = predict_vote_curve(early, predicted_k, prior=prior, n_boot=n_boot, seed=seed)
+    identified = likelihood_range(early, range_ks(m, horizon), prior=prior, level=0.95)
     chen_fit = fit_chen_law_pool(early)
     chen = chen_fit.predict(predicted_k)
     within = slice(0, m)
@@ -144,6 +162,10 @@ def analyze_pools(
         coverage=coverage.tolist(),
         coverage_law={"a": law.a, "b": law.b} if law else {},
         logprob_curve=logprob_curve,
+        range_k=identified.k.tolist(),
+        range_lo=identified.lo.tolist(),
+        range_hi=identified.hi.tolist(),
+        range_level=identified.level,
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
@@ -189,6 +211,10 @@ def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
         ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25, label="ours, 90 % band")
         ax.plot(pk, result.predicted, "-", label=f"ours (fit on {result.fit_on} samples/item)")
         ax.plot(pk, result.chen, "--", label="Chen et al.'s law")
+        if result.range_k:
+            rk, lo, hi = (np.array(v) for v in (result.range_k, result.range_lo, result.range_hi))
+            ax.errorbar(rk, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor="C2", capsize=3,
+                        label=f"range any prior fitting {result.fit_on} samples allows ({result.range_level:.0%})")
         ax.plot(k, result.measured, "ko", ms=3, label=f"measured ({result.samples} samples/item)")
         ax.axvline(result.k_star_predicted, color="C0", lw=0.8)
         ax.axvline(result.k_star_measured, color="k", lw=0.8, ls=":")
@@ -219,6 +245,10 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             ("best K by Chen et al.'s law", str(r.k_star_chen)),
             ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),
         ]
+        if r.range_k:
+            spans = ", ".join(f"K={k}: {lo:.3f}–{hi:.3f}" for k, lo, hi in zip(r.range_k, r.range_lo, r.range_hi, strict=True))
+            rows.append((f"accuracy any prior fitting {r.fit_on} samples/item allows ({r.range_level:.0%} likelihood range)",
+                         spans))
         rows += [(f"calls: {k}", str(v)) for k, v in r.calls.items()]
         rows += [(f"θ: {k}", str(v)) for k, v in r.settings.items()]
         table = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in rows)

@@ -19,7 +19,7 @@ from callscale.scaling.fit import (
     predict_vote_curve,
     wrong_profiles,
 )
-from callscale.scaling.theory import vote_accuracy
+from callscale.scaling.theory import binary_vote_accuracy, vote_accuracy
 
 FIT_K = np.array([2, 5, 10, 20, 50, 100])
 
@@ -112,6 +112,42 @@ def test_predictor_with_many_samples_matches_measured_curve_and_bands() -> None:
     assert np.all(pred.lo <= pred.mean + 1e-12) and np.all(pred.mean <= pred.hi + 1e-12)
     assert pred.k_star % 2 == 1 and pred.k_star_lo <= pred.k_star <= pred.k_star_hi
     assert pred.at(1) == pytest.approx(np.mean([c.correct / c.n for c in fit_counts]), abs=0.02)
+
+
+def test_curves_beyond_150_follow_the_exact_programme() -> None:
+    # The grid of a prior fitted to a mixed task (correct answers, a few repeated wrong answers and
+    # diffuse ones), extended to K = 1001, against the exact Poissonised programme at grid points whose
+    # curves have not settled by K = 150 (the ones the extension matters for).
+    rng = np.random.default_rng(5)
+    counts = [ItemCounts(int(c), tuple(sorted((w for w in (int(a), int(b)) if w), reverse=True)), 0)
+              for c, a, b in rng.multinomial(6, [0.4, 0.35, 0.25], size=80)]
+    prior = fit_answer_prior(counts, p_grid=np.linspace(0, 1, 21))
+    curves = prior.grid_curves(1001)
+    assert curves.shape == (prior.weights.size, 1001)
+    np.testing.assert_array_equal(curves[:, :150], prior.grid_curves(150))  # exact part untouched
+    p, wrong, diffuse = prior.grid_distributions()
+    settled = np.abs(curves[:, 149] - (p > wrong.max(axis=1))) < 1e-3
+    unsettled = np.flatnonzero(~settled & (np.abs(p - wrong.max(axis=1)) > 1e-9))
+    picks = np.random.default_rng(0).choice(unsettled, size=min(25, unsettled.size), replace=False)
+    errors = np.array([np.abs(vote_accuracy(float(p[g]), wrong[g], [301, 1001], p_diffuse=float(diffuse[g]))
+                              - curves[g, [300, 1000]]) for g in picks])
+    assert picks.size >= 10
+    assert errors.max() < 0.02 and np.median(errors) < 2e-3, errors
+
+
+def test_prediction_reaches_k_1001_on_a_two_level_mixture() -> None:
+    # With 40 samples per item the prior is sharp, so the prediction at large K is the mixture's truth.
+    rng = np.random.default_rng(2)
+    p = np.where(rng.random(300) < 0.5, 0.84, 0.4)
+    c = rng.binomial(40, p)
+    counts = [ItemCounts(int(x), (40 - int(x),) if x < 40 else ()) for x in c]
+    ks = np.array([1, 31, 151, 301, 1001])
+    prior = fit_answer_prior(counts, p_grid=np.linspace(0, 1, 26))  # p = .84 and .4 lie on this grid
+    pred = predict_vote_curve(counts, ks, prior=prior, n_boot=0)
+    truth = np.mean([binary_vote_accuracy(q, ks) for q in p], axis=0)
+    np.testing.assert_allclose(pred.mean, truth, atol=0.03)
+    with pytest.raises(ValueError, match="1001 at most"):
+        predict_vote_curve(counts, [1002], prior=prior, n_boot=0)
 
 
 def test_prediction_integrates_abstain_posterior_exactly() -> None:

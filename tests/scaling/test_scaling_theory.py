@@ -293,3 +293,21 @@ def test_filter_vote_monte_carlo_and_limits() -> None:
         vote_accuracy(pc, pw, [1, 4, 9]),
         atol=1e-14,
     )
+
+
+def test_grid_curves_equal_the_general_programme_and_brute_force() -> None:
+    # Shapes with one, two and five wrong answers, diffuse mass, and all mass on diffuse answers.
+    shapes = np.array([[1.0, 0, 0, 0, 0, 0], [0.6, 0.4, 0, 0, 0, 0], [0.3, 0.2, 0.1, 0.1, 0.1, 0.2],
+                       [0.5, 0, 0, 0, 0, 0.5], [0, 0, 0, 0, 0, 1.0]])
+    p_grid = np.array([0.0, 0.1, 0.35, 0.5, 0.8, 1.0])
+    grid = theory.vote_accuracy_grid(p_grid, shapes, 40)
+    p = np.repeat(p_grid, len(shapes))
+    rest = np.tile(shapes, (p_grid.size, 1)) * (1 - p)[:, None]
+    general = theory.vote_accuracy_curves(p, rest[:, :-1], 40, p_abstain=np.zeros_like(p), p_diffuse=rest[:, -1])
+    np.testing.assert_allclose(grid, general, atol=1e-12)
+    # And one point by exhaustive enumeration of every sequence of K = 5 answers.
+    row = 2 * len(shapes) + 2  # p = .35 with five wrong answers and diffuse mass
+    brute = enumerate_vote(0.35, [0.65 * x for x in shapes[2, :-1]], 0.0, 0.65 * shapes[2, -1], 5)
+    assert grid[row, 4] == pytest.approx(brute, abs=1e-12)
+    with pytest.raises(ValueError):
+        theory.vote_accuracy_grid([0.5], [[0.5, 0.2]], 10)  # shares do not sum to 1

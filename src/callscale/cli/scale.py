@@ -35,7 +35,8 @@ def scale(
     study: str | None = typer.Option(None, help="Run the built-in study: 'small' (minutes) or 'full'."),
     samples: int = typer.Option(16, min=2, help="Samples per item M (the pool)."),
     fit_on: int = typer.Option(5, min=1, help="Fit the predictors on the first N samples per item."),
-    predict_to: int = typer.Option(1000, min=2, help="Predict the curve up to this K."),
+    predict_to: int = typer.Option(1000, min=2, max=1001,  # callscale.scaling.fit.EXTEND_MAX (scipy loads lazily)
+                                   help="Predict the curve up to this K (exact vote formula to 150, extended beyond)."),
     limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
     temperature: float = typer.Option(0.8, min=0.0, help="Sampling temperature (part of θ)."),
     max_tokens: int | None = typer.Option(None, min=1, help="Cap on tokens per answer (default: the task's)."),

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import (
@@ -35,18 +36,34 @@ from callscale.scaling.estimate import (
     item_counts,
     subset_vote_curves,
 )
-from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, fit_coverage_law, predict_vote_curve
-from callscale.scaling.theory import AnswerDistribution, vote_accuracy_curves
+from callscale.scaling.fit import EXTEND_MAX, fit_answer_prior, fit_chen_law_pool, fit_coverage_law, predict_vote_curve
+from callscale.scaling.theory import DIRECT_MAX, AnswerDistribution, vote_accuracy_curves
 
-PREDICT_MAX = 150
-RANGE_K = (1, 3, 9, 31, 101)
+IntArray = NDArray[np.int64]
+
+PREDICT_MAX = EXTEND_MAX
+RANGE_K = (1, 3, 9, 31, 101, 301, 1001)
+
+
+def prediction_ks(horizon: int, dense: int = DIRECT_MAX) -> IntArray:
+    """Every K up to ``dense`` (150: where the vote formula is exact), then ~40 log-spaced odd K up to ``horizon``.
+
+    >>> prediction_ks(1000)[[0, 149, 150, -1]].tolist()
+    [1, 150, 151, 1000]
+    """
+    full = np.arange(1, min(horizon, dense) + 1)
+    if horizon <= dense:
+        return full
+    sparse = np.unique(np.geomspace(dense + 1, horizon, 40).astype(np.int64) | 1)
+    sparse = sparse[(sparse > dense) & (sparse < horizon)]
+    return np.concatenate([full, sparse, [horizon]])
 
 
 def range_ks(samples: int, horizon: int) -> list[int]:
     """The K at which the likelihood range is computed: odd, roughly log-spaced, plus the pool size.
 
-    >>> range_ks(32, 100)
-    [1, 3, 9, 31, 32]
+    >>> range_ks(32, 400)
+    [1, 3, 9, 31, 32, 101, 301]
     """
     return sorted({k for k in RANGE_K if k <= horizon} | {samples})
 
@@ -117,7 +134,7 @@ def analyze_pools(
 
     early = [item_counts(p.answers[:fit_on], p.gold) for p in pools]
     horizon = max(m, min(predict_to, PREDICT_MAX))
-    predicted_k = np.arange(1, horizon + 1)
+    predicted_k = prediction_ks(horizon, dense=max(DIRECT_MAX, m))  # measured K = 1..M line up
     prior = fit_answer_prior(early)  # one fit for both, so the range reuses the prediction's exact curves
     ours = predict_vote_curve(early, predicted_k, prior=prior, n_boot=n_boot, seed=seed)
     identified = likelihood_range(early, range_ks(m, horizon), prior=prior, level=0.95)

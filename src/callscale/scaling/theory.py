@@ -24,7 +24,7 @@ exact because T is bounded.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -56,6 +56,7 @@ __all__ = [
     "mixture_threshold",
     "vote_accuracy",
     "vote_accuracy_curves",
+    "vote_accuracy_grid",
 ]
 
 
@@ -251,21 +252,35 @@ def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray
     Accuracy(K) = K!·Σ_c p^c/c! · [x^{K−c}] Π_j E_c(q_j x) · e^{(a+δ)x}, where E_c is the exponential
     series truncated at degree c with its degree-c term weighted by the tie variable u.
     """
+    g = pc.shape[0]
+    idx = np.arange(n_max + 1)
+    fact = np.concatenate([[1.0], np.cumprod(np.arange(1, n_max + 1, dtype=float))])
+    pck = pc[:, None] ** idx[None, :] / fact  # (G, N+1)
+    out = np.zeros((g, n_max + 1))
+    for c, h in _other_answers(w, pa, pd, np.clip(1.0 - pc, 0.0, None), n_max):
+        out[:, c:] += pck[:, c, None] * h
+    return (out * fact[None, :])[:, 1:]
+
+
+def _other_answers(
+    w: FloatArray, pa: FloatArray, pd: FloatArray, other: FloatArray, n_max: int
+) -> Iterator[tuple[int, FloatArray]]:
+    """For c = 1..n_max: (c, h) with h[:, n] = [x^n] Π_j E_c(q_j x)·e^{(a+δ)x}, integrated over the tie variable.
+
+    ``other`` is each row's total non-correct mass (wrong, diffuse and abstain), used when no other
+    answer can reach c.
+    """
     g, j_classes = w.shape
     idx = np.arange(n_max + 1)
     fact = np.concatenate([[1.0], np.cumprod(np.arange(1, n_max + 1, dtype=float))])
     inv_fact = 1.0 / fact
     wk = w[:, :, None] ** idx[None, None, :] * inv_fact  # EGF coefficients q^k/k!, (G, J, N+1)
-    pck = pc[:, None] ** idx[None, :] * inv_fact  # (G, N+1)
-    other = np.clip(1.0 - pc, 0.0, None)
-    out = np.zeros((g, n_max + 1))
     nodes_multi, weights_multi = _gauss01((j_classes + 2) // 2)
     for c in range(1, n_max + 1):
         n = n_max - c  # highest degree still needed for the non-correct draws
         if c > n and c > 1:
             # No other answer can reach c: the product is the untruncated exponential series.
-            h = other[:, None] ** idx[None, : n + 1] * inv_fact[: n + 1]
-            out[:, c:] += pck[:, c, None] * h
+            yield c, other[:, None] ** idx[None, : n + 1] * inv_fact[: n + 1]
             continue
         if c == 1:
             # Diffuse draws are singletons: at c = 1 each one ties with the correct answer.
@@ -291,9 +306,43 @@ def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray
                 for kk in range(1, top + 1):
                     new[:, :, kk:] += acc[:, :, : n + 1 - kk] * ker[:, :, kk, None]
                 acc = new
-        h = np.einsum("gun,u->gn", acc, wts)
-        out[:, c:] += pck[:, c, None] * h
-    return (out * fact[None, :])[:, 1:]
+        yield c, np.einsum("gun,u->gn", acc, wts)
+
+
+def vote_accuracy_grid(p_grid: ArrayLike, shapes: ArrayLike, kmax: int) -> FloatArray:
+    """Exact vote curves K = 1..kmax for every (p, shape) pair of a grid, without abstains.
+
+    Grid point (p, s) has the correct answer with probability p and the rest split by the shape
+    ``s`` = (shares of wrong answers 1..J, diffuse share), summing to 1. Because every non-correct
+    probability is (1 − p) times the shape's share, the generating function of the other answers at
+    degree n is (1 − p)^n times the shape's own, so the costly part runs once per shape, not per point.
+    Rows are ordered p-major, as ``np.repeat(p_grid, len(shapes))``; equals
+    :func:`vote_accuracy_curves` on the same distributions.
+
+    >>> vote_accuracy_grid([0.6, 0.3], [[1.0, 0.0]], 3).round(4).tolist()
+    [[0.6, 0.6, 0.648], [0.3, 0.3, 0.216]]
+    """
+    p = np.atleast_1d(np.asarray(p_grid, dtype=float))
+    sh = np.atleast_2d(np.asarray(shapes, dtype=float))
+    if np.any(p < 0) or np.any(p > 1) or np.any(sh < 0) or not np.allclose(sh.sum(axis=1), 1.0):
+        raise ValueError("p must lie in [0, 1] and each shape be non-negative shares summing to 1")
+    kmax = int(kmax)
+    if not 1 <= kmax <= DIRECT_MAX:
+        raise ValueError(f"kmax must lie in 1..{DIRECT_MAX}")
+    idx = np.arange(kmax + 1)
+    fact = np.concatenate([[1.0], np.cumprod(np.arange(1, kmax + 1, dtype=float))])
+    pck = p[:, None] ** idx[None, :] / fact  # (P, N+1)
+    scale = (1.0 - p)[:, None] ** idx[None, :]  # (P, N+1): (1 − p)^n
+    out = np.zeros((p.size, sh.shape[0], kmax + 1))
+    wrong = -np.sort(-sh[:, :-1], axis=1)
+    n_nonzero = (wrong > 0).sum(axis=1)
+    for m in np.unique(n_nonzero):
+        rows = np.flatnonzero(n_nonzero == m)
+        zeros = np.zeros(rows.size)
+        for c, h in _other_answers(wrong[rows, :m], zeros, sh[rows, -1], np.ones(rows.size), kmax):
+            n = h.shape[1]
+            out[:, rows, c:] += (pck[:, c, None] * scale[:, :n])[:, None, :] * h[None, :, :]
+    return (out * fact).reshape(p.size * sh.shape[0], kmax + 1)[:, 1:]
 
 
 def _fold(vec: FloatArray, size: int) -> FloatArray:

@@ -1,0 +1,37 @@
+"""`callscale scale` beyond the exact range of the vote formula, and its bounds on --predict-to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from callscale.cli import app
+from callscale.scaling.fit import EXTEND_MAX
+
+runner = CliRunner()
+
+
+def test_scale_predicts_past_k_150_with_a_likelihood_range(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    result = runner.invoke(app, [
+        "scale", "--task", "arithmetic", "--backend", "simulated", "--samples", "8", "--limit", "30",
+        "--predict-to", "301", "--boot", "10", "--report", str(report), "--store", str(tmp_path / "s.sqlite"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    part = json.loads(result.stdout)["parts"][0]
+    span = part["likelihood_range"]
+    assert span["k"] == [1, 3, 8, 9, 31, 101, 301]
+    assert all(0.0 <= lo <= hi <= 1.0 for lo, hi in zip(span["lo"], span["hi"], strict=True))
+    full = json.loads((report / "summary.json").read_text())[0]
+    assert full["predicted_k"][:150] == list(range(1, 151)) and full["predicted_k"][-1] == 301
+    assert len(full["predicted"]) == len(full["predicted_k"]) == len(full["chen"])
+    assert 1 <= part["k_star_predicted"] <= 301
+
+
+def test_predict_to_beyond_the_extension_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["scale", "--task", "arithmetic", "--backend", "simulated",
+                                 "--predict-to", str(EXTEND_MAX + 1), "--report", str(tmp_path / "r"),
+                                 "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and "--predict-to" in result.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "s.sqlite").exists()

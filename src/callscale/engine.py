@@ -158,7 +158,10 @@ class Engine:
         """Run ``work()`` on a fresh event loop; the store is flushed however it ends.
 
         Example:
-            >>> engine.run(lambda: engine.complete(req, 3))  # doctest: +SKIP
+            >>> from callscale.backends.simulated import SimulatedBackend
+            >>> engine = Engine(SimulatedBackend.constant({"A": 1.0}))
+            >>> [c.text for c in engine.run(lambda: engine.complete(Request.chat("sim", "q"), 3))]
+            ['A', 'A', 'A']
         """
 
         async def main() -> T:

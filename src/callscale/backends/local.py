@@ -3,10 +3,11 @@
 The server runs in-process (``xllamacpp``) on a free loopback port and is reached through the same
 OpenAI-compatible client as any remote model, so the local path is the real path.
 
-Example:
-    >>> async def demo() -> None:  # doctest: +SKIP
-    ...     async with LocalBackend.started() as backend:
-    ...         print(backend.server.base_url)
+Example (starts the model, so not run as a doctest)::
+
+    async def demo() -> None:
+        async with LocalBackend.started() as backend:
+            print(backend.server.base_url)
 """
 
 from __future__ import annotations

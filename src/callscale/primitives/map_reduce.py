@@ -7,7 +7,7 @@ parser. Calls: c map + Σ_levels ⌈·/b⌉ reduce calls (c − 1)/(b − 1) whe
 
 Example:
     >>> reduce_calls(9, 3), reduce_calls(10, 3), reduce_calls(1, 3)
-    (4, 6, 0)
+    (4, 7, 0)
 """
 
 from __future__ import annotations

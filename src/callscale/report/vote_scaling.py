@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import (
@@ -59,6 +59,20 @@ def prediction_ks(horizon: int, dense: int = DIRECT_MAX) -> IntArray:
     return np.concatenate([full, sparse, [horizon]])
 
 
+ENOUGH = 0.005
+
+
+def k_enough(ks: ArrayLike, curve: ArrayLike, within: float = ENOUGH) -> int:
+    """The fewest calls whose accuracy is within ``within`` of the curve's best (a flat curve's argmax
+    can sit far out for a negligible gain; this is the K worth paying for).
+
+    >>> k_enough([1, 3, 5, 101], [0.50, 0.59, 0.604, 0.605])
+    5
+    """
+    k, f = np.asarray(ks), np.asarray(curve, dtype=float)
+    return int(k[np.flatnonzero(f >= f.max() - within)[0]])
+
+
 def range_ks(samples: int, horizon: int) -> list[int]:
     """The K at which the likelihood range is computed: odd, roughly log-spaced, plus the pool size.
 
@@ -89,6 +103,7 @@ class VoteScaling:
     predicted_hi: list[float]
     k_star_predicted: int
     k_star_interval: list[int]
+    k_enough_predicted: int
     chen: list[float]
     k_star_chen: int
     mae_ours: float
@@ -172,6 +187,7 @@ def analyze_pools(
         predicted_hi=ours.hi.tolist(),
         k_star_predicted=int(ours.k_star),
         k_star_interval=[int(ours.k_star_lo), int(ours.k_star_hi)],
+        k_enough_predicted=k_enough(predicted_k, ours.mean),
         chen=chen.tolist(),
         k_star_chen=int(predicted_k[int(np.argmax(chen))]),
         mae_ours=float(np.abs(ours.mean[within] - measured).mean()),
@@ -259,6 +275,7 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             ("easy / hard items", f"{r.easy_fraction:.0%} / {r.hard_fraction:.0%}"),
             ("best K measured", str(r.k_star_measured)),
             (f"best K predicted from {r.fit_on} samples/item (ours)", f"{r.k_star_predicted} (90 % interval {interval})"),
+            (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),
             ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),
         ]

@@ -2,10 +2,12 @@
 
 Prints calls/s for: a bare loop awaiting the backend directly; the engine on fresh pools (every
 call made, stored in SQLite, costed in the ledger); the engine on cache hits. Each is the median of
-several repeats in this same run, with the ratio engine/bare. Then peak RSS after 10k and 100k
+several repeats in this same run, with the ratio engine/bare. Because a shared machine's speed
+drifts within seconds, the ratios are also measured on short interleaved chunks (bare, engine,
+bare, engine, ...) and the median of the paired ratios printed. Then peak RSS after 10k and 100k
 simulated calls, to show memory stays flat.
 
-    python bench/engine_overhead.py [--calls 20000] [--repeats 5]
+    python bench/engine_overhead.py [--calls 20000] [--repeats 5] [--chunks 30]
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--chunks", type=int, default=30)
     args = parser.parse_args()
     backend = SimulatedBackend.constant({"A": 0.5, "B": 0.3, "C": 0.2})
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,6 +75,15 @@ def main() -> None:
         print(f"  bare asyncio loop over the backend   {b:10.0f} calls/s")
         print(f"  engine, every call made and stored   {f:10.0f} calls/s   ratio engine/bare {f / b:.2f}")
         print(f"  engine, cache hits                   {h:10.0f} calls/s   ratio hits/bare   {h / b:.2f}")
+
+        paired = []
+        engine = Engine(backend, store=Store(Path(tmp) / "paired.sqlite"))
+        for chunk in range(args.chunks):
+            b_rate = bare(backend, 2000, f"pb{chunk}")
+            paired.append(engine_rate(engine, requests(2000, f"pe{chunk}")) / b_rate)
+        engine.store.close()
+        print(f"  paired chunks of 2,000 calls: median engine/bare {statistics.median(paired):.2f} "
+              f"(quartiles {statistics.quantiles(paired, n=4)[0]:.2f}–{statistics.quantiles(paired, n=4)[2]:.2f})")
 
         engine = Engine(backend, store=Store(Path(tmp) / "memory.sqlite"))
         rss: dict[int, float] = {}

@@ -241,7 +241,8 @@ def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
     with _figure(out, f"{result.name}_predicted.png", files, "predicted", xscale="log",
                  title=f"{result.name}: predicted vs measured", **label) as ax:
         pk = np.array(result.predicted_k)
-        ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25, label="ours, 90 % band")
+        ax.fill_between(pk, result.predicted_lo, result.predicted_hi, alpha=0.25,
+                        label="ours, 90 % band (under its smooth prior)")
         ax.plot(pk, result.predicted, "-", label=f"ours (fit on {result.fit_on} samples/item)")
         ax.plot(pk, result.chen, "--", label="Chen et al.'s law")
         if result.range_k:
@@ -274,7 +275,8 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             ("accuracy at K=1 → K=M", f"{r.measured[0]:.3f} → {r.measured[-1]:.3f}"),
             ("easy / hard items", f"{r.easy_fraction:.0%} / {r.hard_fraction:.0%}"),
             ("best K measured", str(r.k_star_measured)),
-            (f"best K predicted from {r.fit_on} samples/item (ours)", f"{r.k_star_predicted} (90 % interval {interval})"),
+            (f"best K predicted from {r.fit_on} samples/item (ours)",
+             f"{r.k_star_predicted} (90 % interval under its smooth prior {interval})"),
             (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),
             ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),

@@ -181,7 +181,9 @@ def likelihood_range(
     ``counts`` are the items' answer counts in the samples available (e.g. the first 5 of each pool);
     ``prior`` supplies the grid of answer distributions and the abstain law (fitted on ``counts`` when
     not given; pass the one :func:`~callscale.scaling.fit.predict_vote_curve` used to share its exact
-    curves). See the module docstring for the definition; K ≤ 150 (the grid's exact curves).
+    curves). See the module docstring for the definition; K ≤ 1001 (the grid's curves: exact to 150,
+    extended beyond by :func:`~callscale.scaling.fit.extend_curves`). ``max_cuts`` caps the planes
+    added per end.
     """
     ks = np.atleast_1d(np.asarray(k)).astype(np.int64)
     if np.any(ks < 1):
@@ -208,9 +210,9 @@ def likelihood_range(
     lo = np.empty(ks.size)
     hi = np.empty(ks.size)
     for i, row in enumerate(laws[0]):
-        top, top_gap = _extreme(model, row, centre, floor, tol, max_cuts, cuts, rhs)
-        bottom, bottom_gap = _extreme(model, -row, centre, floor, tol, max_cuts, cuts, rhs)
+        highest, high_gap = _extreme(model, row, centre, floor, tol, max_cuts, cuts, rhs)
+        lowest, low_gap = _extreme(model, -row, centre, floor, tol, max_cuts, cuts, rhs)
         # Widened by the solver's remaining gap, so the range contains every prior that fits.
-        hi[i] = min(1.0, max(float(rows[i] @ top) for rows in laws) + top_gap)
-        lo[i] = max(0.0, min(float(rows[i] @ bottom) for rows in laws) - bottom_gap)
+        hi[i] = min(1.0, max(float(rows[i] @ highest) for rows in laws) + high_gap)
+        lo[i] = max(0.0, min(float(rows[i] @ lowest) for rows in laws) - low_gap)
     return CurveRange(ks, lo, hi, level)

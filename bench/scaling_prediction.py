@@ -30,6 +30,7 @@ try:
 except ImportError:  # running from a checkout without installation
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from callscale.report.vote_scaling import range_ks
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
 from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
@@ -162,7 +163,7 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     prior = fit_answer_prior(fit_counts)
     ours = predict_vote_curve(fit_counts, ks, prior=prior, n_boot=n_boot, seed=seed, k_star_candidates=odd)
     seconds = time.perf_counter() - start
-    range_k = np.array(sorted({k for k in (1, 3, 9, 31) if k <= m} | {m}))
+    range_k = np.array(range_ks(m, m))
     identified = likelihood_range(fit_counts, range_k, prior=prior)
     at = measured[range_k - 1]
     range_coverage = float(np.mean((at >= identified.lo - 1e-9) & (at <= identified.hi + 1e-9)))

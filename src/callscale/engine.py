@@ -183,8 +183,6 @@ class Engine:
     # -- internals ---------------------------------------------------------------------------
     def _batches(self, request: Request, k: int, have: set[int]) -> list[Batch]:
         max_n = max(1, self.backend.max_n)
-        if not have and k <= max_n:
-            return [Batch(request, 0, k)]
         batches: list[Batch] = []
         i = 0
         while i < k:

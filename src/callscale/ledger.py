@@ -21,6 +21,13 @@ from typing import Any
 from callscale.records import Completion, ModelCard
 
 
+def _cost(card: ModelCard, completion: Completion) -> tuple[int, int, int, int, float | None, float]:
+    """The arguments of :meth:`Tally._add` for one successful completion."""
+    usage = completion.usage
+    return (usage.prompt_tokens, usage.completion_tokens, usage.forward_passes, card.params, card.dollars(usage),
+            completion.latency_s)
+
+
 @dataclass
 class Tally:
     """Running sums for one slice of a run (mutable on purpose: it is an accumulator)."""
@@ -41,9 +48,7 @@ class Tally:
         if completion.error is not None:
             self.failed += 1
             return
-        usage = completion.usage
-        self._add(usage.prompt_tokens, usage.completion_tokens, usage.forward_passes, card.params, card.dollars(usage),
-                  completion.latency_s)
+        self._add(*_cost(card, completion))
 
     def _add(self, prompt: int, completion: int, passes: int, params: int, dollars: float | None, latency_s: float) -> None:
         total = prompt + completion
@@ -109,9 +114,7 @@ class Ledger:
         if completion.error is not None:
             line.spent.failed += 1
         else:
-            usage = completion.usage
-            cost = (usage.prompt_tokens, usage.completion_tokens, usage.forward_passes, card.params, card.dollars(usage),
-                    completion.latency_s)
+            cost = _cost(card, completion)
             line.system._add(*cost)
             if completion.cached:
                 line.cache_hits += 1

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from callscale.scaling.estimate import ItemCounts
-from callscale.scaling.fit import AnswerPrior, fit_answer_prior
+from callscale.scaling.fit import AnswerPrior, fit_answer_prior, signature_table, thinning_matrix
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -75,19 +75,8 @@ def _abstain_laws(prior: AnswerPrior, counts: Sequence[ItemCounts], level: float
 
 def _accuracy_rows(prior: AnswerPrior, ks: IntArray, law: tuple[float, float]) -> FloatArray:
     """Population vote accuracy of every grid point at each K, abstains thinned by the beta ``law``."""
-    kmax = int(ks.max())
-    curves = np.concatenate([np.zeros((prior.weights.size, 1)), prior.grid_curves(kmax)], axis=1)  # K = 0..kmax
-    a, b = law
-    rows = np.empty((ks.size, curves.shape[0]))
-    for i, k in enumerate(ks):
-        if a == 0.0:  # nobody abstains
-            rows[i] = curves[:, k]
-        elif b == 0.0:  # everybody abstains
-            rows[i] = 0.0
-        else:
-            voting = np.arange(k + 1)
-            rows[i] = curves[:, : k + 1] @ stats.betabinom.pmf(k - voting, k, a, b)
-    return rows
+    curves = np.concatenate([np.zeros((prior.weights.size, 1)), prior.grid_curves(int(ks.max()))], axis=1)  # K = 0..
+    return np.asarray(thinning_matrix(ks, *law) @ curves.T, dtype=float)
 
 
 _CUT_POOL = 120
@@ -193,9 +182,8 @@ def likelihood_range(
     if not counts:
         raise ValueError("no items")
     fitted = prior if prior is not None else fit_answer_prior(counts)
-    index: dict[ItemCounts, int] = {}
-    inverse = np.array([index.setdefault(ItemCounts(c.correct, c.wrong), len(index)) for c in counts])
-    sigs = list(index)
+    # Abstains are independent of w: only the voting answers' signatures enter ℓ.
+    sigs, inverse = signature_table([ItemCounts(c.correct, c.wrong) for c in counts])
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
     loglik = fitted.log_likelihood(sigs)
     top = loglik.max(axis=1, keepdims=True)

@@ -431,7 +431,12 @@ def _posterior(loglik: FloatArray, weights: FloatArray) -> FloatArray:
     )
 
 
-def _signature_table(counts: Sequence[ItemCounts]) -> tuple[list[ItemCounts], IntArray]:
+def signature_table(counts: Sequence[ItemCounts]) -> tuple[list[ItemCounts], IntArray]:
+    """The distinct counts, and for each item the index of its own among them.
+
+    >>> signature_table([ItemCounts(1, (2,)), ItemCounts(3), ItemCounts(1, (2,))])[1].tolist()
+    [0, 1, 0]
+    """
     index: dict[ItemCounts, int] = {}
     inverse = np.empty(len(counts), dtype=np.int64)
     for i, c in enumerate(counts):
@@ -588,7 +593,7 @@ def fit_answer_prior(
         raise ValueError("each profile is a row of non-negative shares summing to 1")
     if prof.shape[1] - 1 < needed:
         raise ValueError(f"profiles need at least {needed} explicit wrong answers for these counts")
-    sigs, inverse = _signature_table(counts)
+    sigs, inverse = signature_table(counts)
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
     loglik = _log_likelihood(sigs, pg, prof)
     lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), pg.size, prof.shape[0])
@@ -607,24 +612,38 @@ def fit_answer_prior(
     return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty)
 
 
+def thinning_matrix(ks: IntArray, a: float, b: float) -> FloatArray:
+    """T[i, j] = P(j of ks[i] samples vote) when the abstain rate is Beta(a, b); shape (len(ks), max(ks) + 1).
+
+    a = 0 means nobody abstains, b = 0 that everybody does.
+
+    >>> thinning_matrix(np.array([2]), 1.0, 1.0).round(4).tolist()  # abstain rate uniform on [0, 1]
+    [[0.3333, 0.3333, 0.3333]]
+    """
+    kmax = int(ks.max())
+    mats = np.zeros((ks.size, kmax + 1))
+    if a == 0.0:
+        mats[np.arange(ks.size), ks] = 1.0
+    elif b == 0.0:
+        mats[:, 0] = 1.0
+    else:
+        j = np.arange(kmax + 1)
+        for i, k in enumerate(ks):
+            valid = j <= k
+            mats[i, valid] = stats.betabinom.pmf(k - j[valid], k, a, b)
+    return mats
+
+
 def _thinning(prior: AnswerPrior, counts: Sequence[ItemCounts], ks: IntArray) -> tuple[FloatArray, IntArray]:
     """Exact abstain thinning matrices per abstain group: T[g, i, j] = P(j voting answers among K = ks[i])."""
     groups: dict[tuple[int, int], int] = {}
     group_of = np.array([groups.setdefault((c.abstain, c.n), len(groups)) for c in counts], dtype=np.int64)
-    kmax = int(ks.max())
-    mats = np.zeros((len(groups), ks.size, kmax + 1))
-    j = np.arange(kmax + 1)
+    mats = np.zeros((len(groups), ks.size, int(ks.max()) + 1))
     for (m_a, n), g in groups.items():
-        if prior.abstain_a == 0.0:  # nobody abstains
-            mats[g, np.arange(ks.size), ks] = 1.0
-            continue
-        if prior.abstain_b == 0.0:  # everybody abstains
-            mats[g, :, 0] = 1.0
-            continue
-        a, b = prior.abstain_a + m_a, prior.abstain_b + n - m_a
-        for i, k in enumerate(ks):
-            valid = j <= k
-            mats[g, i, valid] = stats.betabinom.pmf(k - j[valid], k, a, b)
+        if prior.abstain_a == 0.0 or prior.abstain_b == 0.0:  # nobody, or everybody, abstains whatever the item
+            mats[g] = thinning_matrix(ks, prior.abstain_a, prior.abstain_b)
+        else:  # the item's own abstains update the prior
+            mats[g] = thinning_matrix(ks, prior.abstain_a + m_a, prior.abstain_b + n - m_a)
     return mats, group_of
 
 
@@ -669,7 +688,7 @@ def predict_vote_curve(
         [np.zeros((fitted.weights.size, 1)), fitted.grid_curves(kmax)], axis=1
     )  # K = 0..kmax
 
-    sigs, inverse = _signature_table(counts)
+    sigs, inverse = signature_table(counts)
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
     mats, group_of = _thinning(fitted, sigs, ks)  # per abstain group: P(j voting answers | K)
     thinned = np.einsum("aij,gj->agi", mats, curves)  # (groups, G, len(ks))

@@ -246,6 +246,11 @@ def vote_accuracy_curves(
     return out
 
 
+def _factorials(n: int) -> FloatArray:
+    """0!, 1!, …, n! as floats (finite up to 170!, beyond DIRECT_MAX)."""
+    return np.concatenate([[1.0], np.cumprod(np.arange(1, n + 1, dtype=float))])
+
+
 def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray, n_max: int) -> FloatArray:
     """All-K programme on exponential generating functions (all quantities non-negative).
 
@@ -254,7 +259,7 @@ def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray
     """
     g = pc.shape[0]
     idx = np.arange(n_max + 1)
-    fact = np.concatenate([[1.0], np.cumprod(np.arange(1, n_max + 1, dtype=float))])
+    fact = _factorials(n_max)
     pck = pc[:, None] ** idx[None, :] / fact  # (G, N+1)
     out = np.zeros((g, n_max + 1))
     for c, h in _other_answers(w, pa, pd, np.clip(1.0 - pc, 0.0, None), n_max):
@@ -272,7 +277,7 @@ def _other_answers(
     """
     g, j_classes = w.shape
     idx = np.arange(n_max + 1)
-    fact = np.concatenate([[1.0], np.cumprod(np.arange(1, n_max + 1, dtype=float))])
+    fact = _factorials(n_max)
     inv_fact = 1.0 / fact
     wk = w[:, :, None] ** idx[None, None, :] * inv_fact  # EGF coefficients q^k/k!, (G, J, N+1)
     nodes_multi, weights_multi = _gauss01((j_classes + 2) // 2)
@@ -330,7 +335,7 @@ def vote_accuracy_grid(p_grid: ArrayLike, shapes: ArrayLike, kmax: int) -> Float
     if not 1 <= kmax <= DIRECT_MAX:
         raise ValueError(f"kmax must lie in 1..{DIRECT_MAX}")
     idx = np.arange(kmax + 1)
-    fact = np.concatenate([[1.0], np.cumprod(np.arange(1, kmax + 1, dtype=float))])
+    fact = _factorials(kmax)
     pck = p[:, None] ** idx[None, :] / fact  # (P, N+1)
     scale = (1.0 - p)[:, None] ** idx[None, :]  # (P, N+1): (1 − p)^n
     out = np.zeros((p.size, sh.shape[0], kmax + 1))

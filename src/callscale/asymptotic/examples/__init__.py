@@ -101,15 +101,17 @@ def echo_length(request: Request) -> dict[str, float]:
     return {words(request.sampling.max_tokens): 1.0}
 
 
-def synthetic_backend(responder: Responder, params: Mapping[str, int]) -> SimulatedBackend:
+def synthetic_backend(responder: Responder, params: Mapping[str, Any]) -> SimulatedBackend:
     """A simulated backend whose prompt and completion tokens are word counts (so declarations are exact).
+
+    ``params`` maps model names to sizes (an example's :attr:`Example.models` values; made integers here).
 
     Example:
         >>> b = synthetic_backend(echo_length, {"m": 10})
         >>> b.card("m").params
         10
     """
-    return SimulatedBackend(responder, name="simulated-words", params=dict(params),
+    return SimulatedBackend(responder, name="simulated-words", params={k: int(v) for k, v in params.items()},
                             prompt_tokens=lambda r: word_count(r.text), completion_tokens=word_count)
 
 

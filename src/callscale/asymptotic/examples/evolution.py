@@ -208,7 +208,7 @@ def simulated(sizes: Sizes, seed: int | None) -> Backend:
         >>> simulated(EXAMPLE.sizes(), 7).card("mutator").params
         135000000
     """
-    return synthetic_backend(responder(seed), {k: int(v) for k, v in models(EXAMPLE.constants).items()})
+    return synthetic_backend(responder(seed), models(EXAMPLE.constants))
 
 
 EXAMPLE = Example(

@@ -169,7 +169,7 @@ def simulated(sizes: Sizes, seed: int | None) -> Backend:
         540000000
     """
     values = {**EXAMPLE.constants, **sizes}
-    return synthetic_backend(responder, {k: int(v) for k, v in models(values).items()})
+    return synthetic_backend(responder, models(values))
 
 
 EXAMPLE = Example(

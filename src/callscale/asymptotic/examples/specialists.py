@@ -253,7 +253,7 @@ def simulated(sizes: Sizes, seed: int | None) -> Backend:
     task = mixed_task(sizes["k"], sizes["q"], sizes["c"])
     world = SpecialistWorld(task, seed=seed or 0)
     values = {**EXAMPLE.constants, **sizes}
-    return synthetic_backend(world, {k: int(v) for k, v in models(values).items()})
+    return synthetic_backend(world, models(values))
 
 
 EXAMPLE = Example(

@@ -145,7 +145,7 @@ def simulated(sizes: Sizes, seed: int | None) -> Backend:
         >>> simulated(EXAMPLE.sizes(), None).card("summariser").params
         135000000
     """
-    return synthetic_backend(echo_length, {k: int(v) for k, v in models(EXAMPLE.constants).items()})
+    return synthetic_backend(echo_length, models(EXAMPLE.constants))
 
 
 EXAMPLE = Example(

@@ -141,6 +141,19 @@ class EnvironmentWithTestSplit(Environment, Protocol):
     def evaluate_test(self, config: Config) -> TrialResult: ...
 
 
+class StagesOfSpace:
+    """Base for environments: the protocol's ``stages`` are those of ``space``, which a subclass provides."""
+
+    @property
+    def space(self) -> Space:
+        raise NotImplementedError
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The stages of :attr:`space`."""
+        return self.space.stages
+
+
 @runtime_checkable
 class AsyncEnvironment(Protocol):
     """The asynchronous form a live, engine-backed environment implements; wrap it with
@@ -174,7 +187,7 @@ def evaluate_test(env: Environment, config: Config) -> TrialResult | None:
     return fn(config) if callable(fn) else None
 
 
-class SyncEnvironment:
+class SyncEnvironment(StagesOfSpace):
     """Runs an :class:`AsyncEnvironment` behind the synchronous :class:`Environment` protocol.
 
     One event loop runs in a daemon thread for the adapter's lifetime; every ``evaluate`` call
@@ -206,11 +219,6 @@ class SyncEnvironment:
     def space(self) -> Space:
         """The wrapped environment's space."""
         return self.inner.space
-
-    @property
-    def stages(self) -> tuple[Stage, ...]:
-        """The wrapped environment's stages."""
-        return self.inner.space.stages
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the adapter's loop and wait for its result."""
@@ -246,7 +254,7 @@ class SyncEnvironment:
         self.close()
 
 
-class FunctionEnvironment:
+class FunctionEnvironment(StagesOfSpace):
     """An environment from a plain scoring function (a lookup table, a formula, a recorded run).
 
     ``cost`` defaults to the space's exact cost as a float.
@@ -274,11 +282,6 @@ class FunctionEnvironment:
     def space(self) -> Space:
         """The space being searched."""
         return self._space
-
-    @property
-    def stages(self) -> tuple[Stage, ...]:
-        """The stages of :attr:`space`."""
-        return self._space.stages
 
     def evaluate(self, config: Config) -> TrialResult:
         """Score ``config`` with the scoring function."""

@@ -45,7 +45,7 @@ import numpy as np
 
 from callscale.records import ModelCard
 from callscale.search.budget import Number, as_fraction
-from callscale.search.environment import CurveEstimate, TrialResult
+from callscale.search.environment import CurveEstimate, StagesOfSpace, TrialResult
 from callscale.search.space import Choice, Config, Space, Stage
 
 PAPER_BUDGETS: tuple[int, ...] = (500, 850, 900, 2000)
@@ -159,7 +159,7 @@ class Optimum:
     gap: float
 
 
-class AgentTTSBenchmark:
+class AgentTTSBenchmark(StagesOfSpace):
     """The simulated two-stage benchmark; an :class:`~callscale.search.environment.Environment`.
 
     ``evaluate`` returns the (optionally noisy) training score with per-stage scores
@@ -196,11 +196,6 @@ class AgentTTSBenchmark:
     def space(self) -> Space:
         """The two-stage space."""
         return self._space
-
-    @property
-    def stages(self) -> tuple[Stage, ...]:
-        """Retrieval and QA stages."""
-        return self._space.stages
 
     def evaluate(self, config: Config) -> TrialResult:
         """Training-split result (noisy when ``noise > 0``; deterministic per configuration)."""

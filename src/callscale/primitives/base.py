@@ -113,6 +113,17 @@ class Node(ABC):
         return (model,) if model else ()
 
 
+@dataclass
+class JudgeNode(Node):
+    """Fields every judging node shares: its model, sampling temperature and reply length."""
+
+    id: str
+    model: str
+    inputs: tuple[str, ...] = ()
+    temperature: float = 1.0
+    judge_tokens: int = 4
+
+
 def input_depth(inputs: Sequence[Value]) -> int:
     """Depth of the deepest input."""
     return max((v.depth for v in inputs), default=0)

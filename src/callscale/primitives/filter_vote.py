@@ -18,6 +18,7 @@ from callscale.primitives.base import (
     Candidates,
     Decision,
     ItemContext,
+    JudgeNode,
     Node,
     Shape,
     Value,
@@ -35,16 +36,11 @@ from callscale.tasks.parsers import parse_yes_no
 
 
 @dataclass
-class Filter(Node):
+class Filter(JudgeNode):
     """Keep the candidates a judge model calls correct; with ``fallback_all``, keep all if none passes.
 
     One judge call per candidate (``judge_tokens`` answer tokens each)."""
 
-    id: str
-    model: str
-    inputs: tuple[str, ...] = ()
-    temperature: float = 1.0
-    judge_tokens: int = 4
     fallback_all: bool = True
 
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:

@@ -18,7 +18,7 @@ from callscale.primitives.base import (
     Candidate,
     Decision,
     ItemContext,
-    Node,
+    JudgeNode,
     Shape,
     Value,
     ask_each,
@@ -47,14 +47,8 @@ def parse_pick(text: str, n: int) -> int | None:
 
 
 @dataclass
-class Select(Node):
+class Select(JudgeNode):
     """One call showing every candidate; the judge names the correct one."""
-
-    id: str
-    model: str
-    inputs: tuple[str, ...] = ()
-    temperature: float = 1.0
-    judge_tokens: int = 4
 
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:
         candidates = candidates_of(inputs, self.id)
@@ -77,14 +71,8 @@ class Select(Node):
 
 
 @dataclass
-class Knockout(Node):
+class Knockout(JudgeNode):
     """Pairwise tournament: n−1 matches of two candidates each, ⌈log₂ n⌉ rounds deep."""
-
-    id: str
-    model: str
-    inputs: tuple[str, ...] = ()
-    temperature: float = 1.0
-    judge_tokens: int = 4
 
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:
         alive: list[Candidate] = list(candidates_of(inputs, self.id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, input_depth, size
+from callscale.primitives.base import Decision, ItemContext, JudgeNode, Shape, Value, input_depth, size
 from callscale.primitives.prompts import verify_prompt
 from callscale.records import Request
 from callscale.structure import Cost, Expr
@@ -22,14 +22,9 @@ from callscale.tasks.parsers import parse_yes_no
 
 
 @dataclass
-class Verify(Node):
+class Verify(JudgeNode):
     """One yes/no judgement of the (single) decision it receives."""
 
-    id: str
-    model: str
-    inputs: tuple[str, ...] = ()
-    temperature: float = 1.0
-    judge_tokens: int = 4
     abstain_if_rejected: bool = False
 
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:

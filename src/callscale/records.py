@@ -66,11 +66,7 @@ class Sampling:
         return _canonical(self.as_dict())
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _canonical(value: Any) -> str:
-    return _CANONICAL(value)
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,6 @@ from callscale.scaling.theory import DIRECT_MAX, AnswerDistribution, vote_accura
 
 IntArray = NDArray[np.int64]
 
-PREDICT_MAX = EXTEND_MAX
 RANGE_K = (1, 3, 9, 31, 101, 301, 1001)
 
 
@@ -148,7 +147,7 @@ def analyze_pools(
     hard = per_item[split.hard].mean(axis=0) if split.hard.any() else np.zeros_like(measured)
 
     early = [item_counts(p.answers[:fit_on], p.gold) for p in pools]
-    horizon = max(m, min(predict_to, PREDICT_MAX))
+    horizon = max(m, min(predict_to, EXTEND_MAX))
     predicted_k = prediction_ks(horizon, dense=max(DIRECT_MAX, m))  # measured K = 1..M line up
     prior = fit_answer_prior(early)  # one fit for both, so the range reuses the prediction's exact curves
     ours = predict_vote_curve(early, predicted_k, prior=prior, n_boot=n_boot, seed=seed)

@@ -189,3 +189,14 @@ def test_prior_fitting_and_posterior() -> None:
         fit_answer_prior(counts, profiles=[[0.5, 0.4]])
     with pytest.raises(ValueError):
         predict_vote_curve(counts, [0, 1])
+
+
+def test_prior_with_too_few_wrong_answers_is_refused_not_averaged() -> None:
+    """A prior fitted on 5 samples per item used on 32-sample counts with many repeated wrong answers:
+    no grid point fits them, and silently falling back to a uniform posterior would be garbage."""
+    few = [ItemCounts(1, (2, 2)), ItemCounts(5, ())] * 10
+    prior = fit_answer_prior(few, profiles=wrong_profiles(2))
+    many = [ItemCounts(2, (5, 5, 5, 5, 5, 5))]
+    with pytest.raises(ValueError, match="repeats 6 different wrong answers"):
+        predict_vote_curve(many, [1, 3], prior=prior, n_boot=0)
+    assert predict_vote_curve(few, [1, 3], prior=prior, n_boot=0).mean[0] == pytest.approx(0.6, abs=0.05)

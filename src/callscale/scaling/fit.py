@@ -360,7 +360,23 @@ class AnswerPrior:
         return curves[:, :kmax]
 
     def log_likelihood(self, counts: Sequence[ItemCounts]) -> FloatArray:
-        """log P(observed answers | grid point) per item, shape (items, G), up to per-item constants."""
+        """log P(observed answers | grid point) per item, shape (items, G), up to per-item constants.
+
+        Every repeated wrong answer needs an explicit answer in the profiles (a prior fitted on fewer
+        samples per item may have too few); otherwise no grid point could have produced the counts.
+
+        >>> prior = fit_answer_prior([ItemCounts(3, (2,))], profiles=[[1.0, 0.0]])
+        >>> prior.log_likelihood([ItemCounts(1, (2, 2))])
+        Traceback (most recent call last):
+        ...
+        ValueError: an item repeats 2 different wrong answers but the prior's profiles have 1; refit the prior on these counts
+        """
+        needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
+        if needed > self.n_explicit:
+            raise ValueError(
+                f"an item repeats {needed} different wrong answers but the prior's profiles have "
+                f"{self.n_explicit}; refit the prior on these counts"
+            )
         return _log_likelihood(counts, self.p_grid, self.profiles)
 
     def posterior(self, counts: Sequence[ItemCounts], weights: FloatArray | None = None) -> FloatArray:

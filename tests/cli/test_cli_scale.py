@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from callscale.cli import app
-from callscale.scaling.fit import EXTEND_MAX
+from callscale.scaling.fit import EXTEND_MAX, PENALTY_CANDIDATES
 
 runner = CliRunner()
 
@@ -27,6 +27,8 @@ def test_scale_predicts_past_k_150_with_a_likelihood_range(tmp_path: Path) -> No
     assert full["predicted_k"][:150] == list(range(1, 151)) and full["predicted_k"][-1] == 301
     assert len(full["predicted"]) == len(full["predicted_k"]) == len(full["chen"])
     assert 1 <= part["k_star_predicted"] <= 301
+    assert part["prior_penalty"] in PENALTY_CANDIDATES  # 30 items: chosen by cross-validation
+    assert "chosen by cross-validation" in (report / "index.html").read_text()
 
 
 def test_predict_to_beyond_the_extension_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from scipy import integrate, stats
 
 from callscale.scaling.estimate import ItemCounts, coverage_curve, item_counts, pass_at_k, subset_vote_curves
 from callscale.scaling.fit import (
+    FALLBACK_PENALTY,
+    PENALTY_CANDIDATES,
     AnswerPrior,
     CoverageLaw,
     CurvePrediction,
@@ -17,6 +19,7 @@ from callscale.scaling.fit import (
     fit_chen_law_pool,
     fit_coverage_law,
     predict_vote_curve,
+    select_penalty,
     wrong_profiles,
 )
 from callscale.scaling.theory import binary_vote_accuracy, vote_accuracy
@@ -200,3 +203,25 @@ def test_prior_with_too_few_wrong_answers_is_refused_not_averaged() -> None:
     with pytest.raises(ValueError, match="repeats 6 different wrong answers"):
         predict_vote_curve(many, [1, 3], prior=prior, n_boot=0)
     assert predict_vote_curve(few, [1, 3], prior=prior, n_boot=0).mean[0] == pytest.approx(0.6, abs=0.05)
+
+
+def _binary_items(ps: np.ndarray, n: int, rng: np.random.Generator) -> list[ItemCounts]:
+    out = []
+    for p in ps:
+        c = int(rng.binomial(n, p))
+        out.append(ItemCounts(c, (n - c,) if c < n else ()))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cross_validation_picks_a_sharp_prior_for_atoms_and_a_smooth_one_for_a_continuum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    atoms = _binary_items(np.where(rng.random(400) < 0.5, 0.9, 0.1), 10, rng)  # two point masses in p
+    continuum = _binary_items(rng.beta(1.5, 1.5, 400), 5, rng)
+    assert select_penalty(atoms) == min(PENALTY_CANDIDATES)
+    assert select_penalty(continuum) >= 0.3
+    assert fit_answer_prior(atoms).penalty == select_penalty(atoms)  # the default fit uses the choice
+    assert fit_answer_prior(atoms, penalty=0.5).penalty == 0.5
+    assert select_penalty(atoms[:9]) == FALLBACK_PENALTY  # too few items for five folds
+    with pytest.raises(ValueError):
+        select_penalty(atoms, candidates=())

@@ -122,7 +122,7 @@ def scale(
     summary = {"report": str(path), **meta, "parts": [
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
-                                    "easy_fraction", "hard_fraction", "calls")}
+                                    "easy_fraction", "hard_fraction", "prior_penalty", "calls")}
         | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
            "likelihood_range": {"level": r.range_level,
                                 "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}

@@ -114,6 +114,7 @@ class VoteScaling:
     range_lo: list[float] = field(default_factory=list)
     range_hi: list[float] = field(default_factory=list)
     range_level: float = 0.95
+    prior_penalty: float | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
 
@@ -198,6 +199,7 @@ def analyze_pools(
         range_lo=identified.lo.tolist(),
         range_hi=identified.hi.tolist(),
         range_level=identified.level,
+        prior_penalty=prior.penalty,
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
@@ -277,6 +279,8 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             (f"best K predicted from {r.fit_on} samples/item (ours)",
              f"{r.k_star_predicted} (90 % interval under its smooth prior {interval})"),
             (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),
+            ("smoothing of our prior over p (penalty, chosen by cross-validation over items)",
+             "—" if r.prior_penalty is None else f"{r.prior_penalty:g}"),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),
             ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),
         ]

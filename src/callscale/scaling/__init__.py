@@ -34,6 +34,7 @@ from callscale.scaling.fit import (
     fit_chen_law_pool,
     fit_coverage_law,
     predict_vote_curve,
+    select_penalty,
     wrong_profiles,
 )
 from callscale.scaling.theory import (
@@ -82,6 +83,7 @@ __all__ = [
     "pool_vote_curve",
     "predict_vote_curve",
     "read_pool_jsonl",
+    "select_penalty",
     "subset_vote_accuracy",
     "subset_vote_curves",
     "vote_accuracy",

@@ -9,7 +9,8 @@
   wrong answers and of never-repeating answers, :func:`wrong_profiles`). The prior over the grid — a
   smooth density over p (a log-spline with point masses at 0 and 1, Efron's g-modelling) times weights
   over profiles — is fitted across items by penalised marginal likelihood, so every item is shrunk
-  toward what the other items say; abstaining gets a beta prior fitted by beta-binomial likelihood.
+  toward what the other items say; how smooth the density must be is chosen by cross-validation over
+  items (:func:`select_penalty`); abstaining gets a beta prior fitted by beta-binomial likelihood.
   Each item's posterior is pushed through the exact vote formula (abstains by exact beta-binomial
   thinning) and averaged. Bands come from refitting the prior on items resampled with replacement and
   drawing each item's distribution from its posterior.
@@ -35,6 +36,8 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 __all__ = [
+    "FALLBACK_PENALTY",
+    "PENALTY_CANDIDATES",
     "AnswerPrior",
     "ChenLawFit",
     "CoverageLaw",
@@ -45,6 +48,7 @@ __all__ = [
     "fit_chen_law_pool",
     "fit_coverage_law",
     "predict_vote_curve",
+    "select_penalty",
     "wrong_profiles",
 ]
 
@@ -577,22 +581,75 @@ def _fit_product_prior(
     return coef, h
 
 
+PENALTY_CANDIDATES = (1.0, 0.3, 0.1, 0.03)
+"""Smoothing penalties :func:`select_penalty` chooses among (a larger penalty, a smoother density over p)."""
+FALLBACK_PENALTY = 0.03
+"""The penalty used when there are too few items to cross-validate."""
+
+
+def select_penalty(
+    counts: Sequence[ItemCounts],
+    candidates: Sequence[float] = PENALTY_CANDIDATES,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    p_grid: ArrayLike | None = None,
+    profiles: ArrayLike | None = None,
+    df: int = 12,
+    iterations: int = 30,
+) -> float:
+    """The smoothing penalty whose prior best predicts held-out items (``folds``-fold cross-validation).
+
+    Items are split at random into folds; for each candidate the prior is fitted on the other folds and
+    scored by the marginal log-likelihood of the held-out items' answers; the best total wins (the
+    first candidate on ties). How smooth the density over p must be is what five samples per item
+    cannot settle from the fit alone; held-out items can. With fewer than two items per fold the
+    answer is ``FALLBACK_PENALTY``.
+
+    >>> easy_hard = [ItemCounts(5, ())] * 20 + [ItemCounts(4, (1,))] * 20 + [ItemCounts(0, (5,))] * 20
+    >>> select_penalty(easy_hard) in PENALTY_CANDIDATES
+    True
+    """
+    if not candidates:
+        raise ValueError("no candidate penalties")
+    if len(counts) < 2 * folds:
+        return FALLBACK_PENALTY
+    needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
+    prof = wrong_profiles(max(5, needed)) if profiles is None else np.asarray(profiles, dtype=float)
+    order = np.random.default_rng(seed).permutation(len(counts))
+    scores = np.zeros(len(candidates))
+    for fold in range(folds):
+        held = np.zeros(len(counts), dtype=bool)
+        held[order[fold::folds]] = True
+        train = [c for c, h in zip(counts, held, strict=True) if not h]
+        test = [c for c, h in zip(counts, held, strict=True) if h]
+        for i, penalty in enumerate(candidates):
+            prior = fit_answer_prior(
+                train, p_grid=p_grid, profiles=prof, df=df, penalty=penalty, iterations=iterations
+            )
+            with np.errstate(divide="ignore"):
+                log_w = np.log(prior.weights.ravel())
+            scores[i] += float(special.logsumexp(prior.log_likelihood(test) + log_w[None, :], axis=1).sum())
+    return float(candidates[int(np.argmax(scores))])
+
+
 def fit_answer_prior(
     counts: Sequence[ItemCounts],
     *,
     p_grid: ArrayLike | None = None,
     profiles: ArrayLike | None = None,
     df: int = 12,
-    penalty: float = 0.03,
+    penalty: float | None = None,
     iterations: int = 30,
     start: AnswerPrior | None = None,
 ) -> AnswerPrior:
     """Fit the prior over answer distributions across items by penalised marginal likelihood.
 
     The prior is a product: a smooth density over p (log of a cubic spline with ``df`` degrees of freedom
-    plus point masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients) times weights over the
-    wrong-answer ``profiles`` (default :func:`wrong_profiles`, with enough explicit wrong answers for the
-    data). ``start`` warm-starts the optimisation (used by the bootstrap).
+    plus point masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients, chosen by
+    :func:`select_penalty` unless given) times weights over the wrong-answer ``profiles`` (default
+    :func:`wrong_profiles`, with enough explicit wrong answers for the data). ``start`` warm-starts the
+    optimisation (used by the bootstrap).
 
     >>> prior = fit_answer_prior([ItemCounts(4, (1,)), ItemCounts(1, (3, 1))] * 20)
     >>> bool(abs(prior.weights.sum() - 1.0) < 1e-9)
@@ -609,6 +666,8 @@ def fit_answer_prior(
         raise ValueError("each profile is a row of non-negative shares summing to 1")
     if prof.shape[1] - 1 < needed:
         raise ValueError(f"profiles need at least {needed} explicit wrong answers for these counts")
+    if penalty is None:
+        penalty = select_penalty(counts, p_grid=pg, profiles=prof, df=df, iterations=iterations)
     sigs, inverse = signature_table(counts)
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
     loglik = _log_likelihood(sigs, pg, prof)
@@ -673,7 +732,7 @@ def predict_vote_curve(
     seed: int = 0,
     k_star_candidates: ArrayLike | None = None,
     boot_iterations: int = 6,
-    penalty_range: tuple[float, float] | None = (0.003, 0.3),
+    penalty_range: tuple[float, float] | None = (0.01, 1.0),
 ) -> CurvePrediction:
     """Predict the task's Vote accuracy at each K (≤ 1001; exact vote formula to 150, see
     :func:`extend_curves` beyond) from a few samples per item.
@@ -685,7 +744,8 @@ def predict_vote_curve(
     replacement (warm-started, ``boot_iterations`` alternations) and drawing every item's distribution
     from its posterior under the refitted prior. Because extrapolation beyond the sampled K depends on
     how smooth the prior is assumed to be — which few samples cannot settle — each replicate also draws
-    its smoothing penalty log-uniformly from ``penalty_range`` (``None`` keeps the fitted one). K* is
+    its smoothing penalty log-uniformly from ``penalty_range`` (default: the span of
+    ``PENALTY_CANDIDATES`` and a factor 3 below; ``None`` keeps the fitted one). K* is
     the argmax over ``k_star_candidates`` (default: all of ``k``).
 
     >>> counts = [ItemCounts(4, (1,)), ItemCounts(2, (3,)), ItemCounts(5, ()), ItemCounts(1, (2, 2))] * 10

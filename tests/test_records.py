@@ -55,6 +55,9 @@ def test_usage_and_card() -> None:
         Request.completion("base", "2+2=", max_tokens=3, logprobs=True, top_logprobs=5),
         Request.completion("base", "", extra={"cache_prompt": False}),
         Request(model="m", messages=()),
+        Request.chat("m", "q", temperature=1, top_k=0.0, logprobs=1),  # equal to defaults, but not in JSON
+        Request.chat("m", "q", temperature=True),
+        Request.chat("m", "q", temperature=1.0),
     ],
 )
 def test_identity_json_is_the_canonical_encoding_of_identity(request_: Request) -> None:

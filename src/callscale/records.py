@@ -60,13 +60,29 @@ class Sampling:
             "top_logprobs": self.top_logprobs,
         }
 
-    @cached_property
+    @property
     def canonical_json(self) -> str:
-        """Canonical JSON of :meth:`as_dict` (computed once: many requests share one Sampling)."""
-        return _canonical(self.as_dict())
+        """Canonical JSON of :meth:`as_dict`, computed once per distinct settings (requests built from
+        the same keywords carry equal, not identical, Sampling objects). The cache key includes the
+        fields' types: 1 == 1.0 == True, but their JSON differs.
+
+        >>> Sampling(temperature=1).canonical_json == Sampling(temperature=1.0).canonical_json
+        False
+        """
+        key = (self, *map(type, (self.temperature, self.top_p, self.top_k, self.min_p, self.max_tokens,
+                                 self.logprobs, self.top_logprobs)))
+        text = _SAMPLING_JSON.get(key)
+        if text is None:
+            if len(_SAMPLING_JSON) >= 4096:
+                _SAMPLING_JSON.clear()
+            text = _SAMPLING_JSON[key] = _canonical(self.as_dict())
+        return text
 
 
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_string = json.encoder.encode_basestring  # what _canonical does to a str, without the encoder's dispatch
+
+_SAMPLING_JSON: dict[tuple[Any, ...], str] = {}
 
 
 @dataclass(frozen=True)
@@ -132,16 +148,12 @@ class Request:
         Assembled piece by piece in key order rather than by encoding :meth:`identity`, because
         every call pays for it; ``tests/test_records.py`` checks both give the same text.
         """
-        parts = ["{"]
-        if self.extra:
-            parts += ['"extra":', _canonical(dict(self.extra)), ","]
+        head = '{"extra":' + _canonical(dict(self.extra)) + "," if self.extra else "{"
         if self.messages is not None:
-            parts += ['"messages":', _canonical([[m.role, m.content] for m in self.messages]), ","]
-        parts += ['"model":', _canonical(self.model)]
-        if self.messages is None:
-            parts += [',"prompt":', _canonical(self.prompt)]
-        parts += [',"sampling":', self.sampling.canonical_json, "}"]
-        return "".join(parts)
+            pairs = ",".join(f"[{_string(m.role)},{_string(m.content)}]" for m in self.messages)
+            return f'{head}"messages":[{pairs}],"model":{_string(self.model)},"sampling":{self.sampling.canonical_json}}}'
+        prompt = _string(self.prompt) if self.prompt is not None else "null"
+        return f'{head}"model":{_string(self.model)},"prompt":{prompt},"sampling":{self.sampling.canonical_json}}}'
 
     def key(self, backend: str) -> str:
         """The sample-pool key of this request on ``backend`` (hex SHA-256)."""

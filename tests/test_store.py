@@ -69,3 +69,19 @@ def test_runs_are_recorded(tmp_path: Path) -> None:
     run = store.start_run("run", {"k": 3})
     store.finish_run(run, {"accuracy": 0.5})
     assert store.runs()[0]["summary"] == {"accuracy": 0.5}
+
+
+@pytest.mark.parametrize("n_pools", [1, 99, 100, 101, 250])
+def test_flush_writes_every_row_once_across_multi_row_statements(tmp_path: Path, n_pools: int) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    requests = [Request.chat("m", f"q{i}") for i in range(n_pools)]
+    for i, r in enumerate(requests):
+        store.add("b", r, [_c(j, f"t{i}.{j}") for j in range(2)])
+    store.flush()
+    for r in requests[::2]:  # a sample already stored is ignored, a new one added
+        store.add("b", r, [_c(1, "changed"), _c(2, "new")])
+    store.flush()
+    assert store.count() == 2 * n_pools + len(requests[::2])
+    assert [c.text for c in store.pool(requests[-1].key("b"), 3)][:2] == [f"t{n_pools - 1}.0", f"t{n_pools - 1}.1"]
+    assert {s.request.identity_json for s in store.samples()} == {r.identity_json for r in requests}
+    store.close()

@@ -283,7 +283,8 @@ class Engine:
 
     def _release_slot(self) -> None:
         self._active -= 1
-        self._wake_next()
+        if self._slot_waiters:
+            self._wake_next()
 
     def _wake_next(self) -> None:
         while self._slot_waiters:

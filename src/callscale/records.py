@@ -182,7 +182,9 @@ class Request:
     def text(self) -> str:
         """All prompt text, for token estimates and display."""
         if self.messages is not None:
-            return "\n".join(m.content for m in self.messages)
+            if len(self.messages) == 1:
+                return self.messages[0].content
+            return "\n".join([m.content for m in self.messages])
         return self.prompt or ""
 
     @classmethod

@@ -22,7 +22,7 @@ from typing import Any
 SEED_SPACE = 2**31 - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """One chat message."""
 
@@ -30,7 +30,7 @@ class Message:
     content: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sampling:
     """Sampler settings; all of them are part of a pool's identity.
 
@@ -202,7 +202,7 @@ class Request:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens one sample cost, as if it had been its own call."""
 
@@ -219,7 +219,7 @@ class Usage:
         return 1 + self.completion_tokens
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TokenLogprob:
     """Log-probability of one generated token and its top alternatives."""
 
@@ -228,7 +228,7 @@ class TokenLogprob:
     top: tuple[tuple[str, float], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Completion:
     """One sample of a pool.
 
@@ -250,7 +250,7 @@ class Completion:
         return self.error is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelCard:
     """What cost accounting needs to know about a model.
 

@@ -28,7 +28,7 @@ class ConfigurationError(Exception):
     """The user asked for something that cannot work (unknown backend, missing runtime...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Samples ``start … start+n−1`` of one request's pool, asked for in one call."""
 

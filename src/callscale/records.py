@@ -157,12 +157,11 @@ class Request:
 
     def key(self, backend: str) -> str:
         """The sample-pool key of this request on ``backend`` (hex SHA-256)."""
-        cache = self.__dict__.get("_keys")
-        if cache is None:
-            cache = self.__dict__["_keys"] = {}
-        key = cache.get(backend)
-        if key is None:
-            key = cache[backend] = hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()
+        cached = self.__dict__.get("_key")  # (backend, key) of the last backend asked: one untracked tuple
+        if cached is not None and cached[0] == backend:
+            return str(cached[1])
+        key = hashlib.sha256(f"{backend}\n{self.identity_json}".encode()).hexdigest()
+        self.__dict__["_key"] = (backend, key)
         return key
 
     @cached_property

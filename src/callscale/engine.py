@@ -253,7 +253,7 @@ class Engine:
                 break
             else:
                 self.stats.samples += len(completions)
-                self.store.add(self.backend.name, batch.request, completions)
+                self.store.add(self.backend.name, batch.request, completions, key)
                 self._schedule_flush()
                 return completions
             finally:

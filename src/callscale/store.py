@@ -185,9 +185,12 @@ class Store:
                         have.sort(key=lambda c: c.index)
         return out
 
-    def add(self, backend: str, request: Request, completions: Iterable[Completion]) -> None:
-        """Queue completions for the next :meth:`flush` (failed ones are recorded as failures)."""
-        key = request.key(backend)
+    def add(self, backend: str, request: Request, completions: Iterable[Completion], key: str | None = None) -> None:
+        """Queue completions for the next :meth:`flush` (failed ones are skipped: see :meth:`add_failure`).
+
+        ``key`` is ``request.key(backend)``, for a caller that has it already."""
+        if key is None:
+            key = request.key(backend)
         if key not in self._known_requests and key not in self._pending_requests:
             self._pending_requests[key] = (key, backend, request.model, request.identity_json)
         now = time.time()

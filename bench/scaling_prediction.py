@@ -75,6 +75,18 @@ def _numeric(rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([[pc], wrong, [rest * 0.24, rest * 0.06]])
 
 
+def _systematic(rng: np.random.Generator) -> np.ndarray:
+    """Errors that depend on difficulty, as on the real arithmetic pools: 30% of items easy (p ~ Beta(5, 2))
+    whose errors scatter; hard items (p ~ Beta(0.7, 6)) mostly repeat one wrong answer; 10% abstain."""
+    if rng.random() < 0.3:
+        pc, top = rng.beta(5, 2), rng.beta(1, 4)
+    else:
+        pc, top = rng.beta(0.7, 6), rng.beta(5, 1.5)
+    rest = (1 - pc) * 0.9
+    wrong = np.array([top, (1 - top) * 0.3]) * rest
+    return np.concatenate([[pc], wrong, [rest - wrong.sum(), (1 - pc) * 0.1]])
+
+
 def _random_mixture(rng: np.random.Generator) -> tuple[str, Generator]:
     """A two-level mixture drawn from a broad family: easy and hard items with beta-distributed p(correct)
     (means in [.5, .92] and [.08, .45], concentrations 2–40), 1–9 wrong answers with Dirichlet shares,
@@ -108,6 +120,7 @@ SCENARIOS: dict[str, Generator] = {
     "multiple choice": _multiple_choice,
     "free-form": _free_form,
     "numeric": _numeric,
+    "systematic errors": _systematic,
 }
 
 

@@ -138,3 +138,52 @@ async def test_k_must_be_positive() -> None:
 
 def test_backend_error_is_an_exception_type() -> None:
     assert issubclass(BackendError, Exception)
+
+
+def _responder(request: Request) -> dict[str, float]:
+    if "bad" in request.text:
+        raise BackendError("no distribution for this prompt")
+    return {"A": 0.5, "B": 0.3, "C": 0.2}
+
+
+class AwaitedOnly(SimulatedBackend):
+    """The same draws, always through ``generate`` (a subclass that overrides it is never filled at once)."""
+
+    async def generate(self, batch: Batch) -> list[Completion]:
+        return await super().generate(batch)
+
+
+async def test_instant_fill_matches_the_awaiting_path(tmp_path: Path) -> None:
+    # Fresh pools of one call, a pool larger than one call, a pool asked twice, a partly stored pool
+    # and a prompt the backend refuses: same results, store, failures, ledger and counters both ways.
+    asks = [(Request.chat("sim", f"q{i}"), k) for i, k in enumerate([1, 3, 16, 40, 1])]
+    asks += [asks[0], (Request.chat("sim", "bad prompt"), 2), (Request.chat("sim", "partial"), 6)]
+    outcomes = []
+    for name, cls in (("instant", SimulatedBackend), ("awaited", AwaitedOnly)):
+        backend = cls(_responder, max_n=16)
+        awaited: list[int] = []
+        plain = backend.generate
+
+        async def counted(batch: Batch, plain: object = plain, awaited: list[int] = awaited) -> list[Completion]:
+            awaited.append(batch.n)
+            return await plain(batch)  # type: ignore[operator]
+
+        backend.generate = counted  # type: ignore[method-assign]
+        store = Store(tmp_path / f"{name}.sqlite")
+        engine = Engine(backend, store=store, retry=FAST_RETRY)
+        await engine.complete(Request.chat("sim", "partial"), 2)
+        results = await engine.complete_many(asks, node="n")
+        store.flush()
+        texts = [[(c.index, c.text, c.cached, c.error) for c in got] for got in results]
+        stored = sorted((s.request.identity_json, s.completion.index, s.completion.text) for s in store.samples())
+        outcomes.append((texts, stored, store.failures(), engine.ledger.as_dict(),
+                         (engine.stats.requests, engine.stats.samples, engine.stats.cache_hits, engine.stats.failures)))
+        if name == "instant":  # awaited: complete() (2), the 40-sample pool (16+16+8), the partial pool's
+            assert sorted(awaited) == [2, 2, 4, 8, 16, 16]  # missing 4 and the refusal (2)
+        else:
+            assert len(awaited) == 10
+    assert outcomes[0] == outcomes[1]
+    texts = outcomes[0][0]
+    assert [len(t) for t in texts] == [1, 3, 16, 40, 1, 1, 2, 6]
+    assert texts[5] == [(0, texts[0][0][1], True, None)]  # the second ask of a pool reads what the first made
+    assert all(e is not None for _, _, _, e in texts[6])  # refused: failures, not results

@@ -5,7 +5,9 @@ samples first, and only the missing ones are called for (batched up to the backe
 with consecutive seeds so batched and single calls draw the same samples). Concurrent asks for
 the same pool share one set of calls. Transport faults are retried with exponential backoff,
 full jitter and ``Retry-After``; a sample whose call finally fails comes back with ``error`` set and
-is recorded as a failure, never dropped.
+is recorded as a failure, never dropped. A backend that can answer at once
+(:class:`~callscale.backends.base.InstantBackend`, e.g. the simulated one at zero latency) has the
+empty pools of a :meth:`Engine.complete_many` filled in one pass, with the same bookkeeping.
 
 Example:
     >>> import asyncio
@@ -140,6 +142,9 @@ class Engine:
             else:
                 waiting.append((i, request, k, key, have))
         try:
+            generate_now = getattr(self.backend, "generate_now", None)
+            if generate_now is not None and waiting:
+                waiting = self._fill_now(generate_now, waiting, results, node, depth, epoch)
             # A few workers pull the misses in turn: a task per miss would cost more than a simulated call.
             todo = iter(waiting)
 
@@ -194,6 +199,38 @@ class Engine:
                 i += 1
             batches.append(Batch(request, start, i - start))
         return batches
+
+    def _fill_now(self, generate_now: Callable[[Batch], list[Completion] | None],
+                  waiting: list[tuple[int, Request, int, str, list[Completion]]], results: list[list[Completion] | None],
+                  node: str, depth: int, epoch: int) -> list[tuple[int, Request, int, str, list[Completion]]]:
+        """Fill the empty pools one call can fill and the backend can answer at once (see
+        :class:`~callscale.backends.base.InstantBackend`), with the bookkeeping of :meth:`_complete`;
+        returns the asks left for the awaiting path (partial pools, refusals, backend errors)."""
+        rest = []
+        max_n = self.backend.max_n
+        name = self.backend.name
+        for entry in waiting:
+            i, request, k, key, have = entry
+            if have or k > max_n or key in self._inflight or self._filled_at.get(key, -1) >= epoch:
+                rest.append(entry)
+                continue
+            try:
+                fresh = generate_now(Batch(request, 0, k))
+            except BackendError:  # the awaiting path calls again and records the failure
+                fresh = None
+            if fresh is None:
+                rest.append(entry)
+                continue
+            self.stats.requests += 1
+            self.stats.samples += len(fresh)
+            self.store.add(name, request, fresh, key)
+            self._filled_at[key] = self._fills
+            self._fills += 1
+            self._record(request, fresh, node, depth)
+            results[i] = fresh
+        if len(rest) < len(waiting):
+            self._schedule_flush()
+        return rest
 
     async def _complete(self, request: Request, k: int, key: str, have: list[Completion] | None,
                         node: str, depth: int, epoch: int = -1) -> list[Completion]:

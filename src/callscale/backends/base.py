@@ -42,6 +42,20 @@ class Batch:
 
 
 @runtime_checkable
+class InstantBackend(Protocol):
+    """A backend that can sometimes answer without waiting (the simulated one at zero latency).
+
+    ``generate_now(batch)`` returns what ``await generate(batch)`` would return, or None when this
+    call has to go through :meth:`Backend.generate` (latency to wait, a fault to raise). The engine
+    fills pools this way in bulk, without a coroutine, a concurrency slot or a retry loop per call.
+    """
+
+    def generate_now(self, batch: Batch) -> list[Completion] | None:
+        """The completions of ``batch`` if they can be had at once, else None."""
+        ...
+
+
+@runtime_checkable
 class Backend(Protocol):
     """Anything that can produce samples for a request.
 

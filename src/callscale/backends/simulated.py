@@ -155,6 +155,18 @@ class SimulatedBackend:
         request = batch.request
         if self.faults.rate > 0 and uniform(request.identity_json, batch.seed, salt=self.attempts) < self.faults.rate:
             raise TransientError("simulated fault", retry_after=self.faults.retry_after_s)
+        return self._draw(batch)
+
+    def generate_now(self, batch: Batch) -> list[Completion] | None:
+        """What :meth:`generate` returns, at once, when there is no latency and no fault to inject
+        (never for a subclass that overrides :meth:`generate`: its own behaviour must run)."""
+        if self.latency_s > 0 or self.faults.rate > 0 or type(self).generate is not SimulatedBackend.generate:
+            return None
+        self.attempts += 1
+        return self._draw(batch)
+
+    def _draw(self, batch: Batch) -> list[Completion]:
+        request = batch.request
         prompt_tokens = self._prompt_tokens(request)
         dist = self.responder(request)
         if request.sampling.temperature != 1.0:

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
+WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of WAL at 4 KiB pages before SQLite copies it into the database
 _ROWS_PER_INSERT = 100  # 9 columns × 100 rows stays under SQLite's oldest limit of 999 variables
 
 
@@ -109,6 +110,9 @@ class Store:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # A commit of many new pools dirties a page per pool (keys are hashes); with SQLite's default
+            # of a checkpoint every 1,000 WAL pages, a growing store checkpoints on nearly every commit.
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{self.path}: not a usable callscale store ({exc})") from None

@@ -180,7 +180,7 @@ class Store:
                 ).fetchall()
                 for row in rows:
                     out.setdefault(row[0], []).append(_completion(row[1:]))
-        for key in unique:
+        for key in unique if self._pending else ():
             for row in self._pending.get(key, ()):
                 if row[1] < k:
                     have = out.setdefault(key, [])

@@ -33,6 +33,7 @@ from callscale.records import Completion, ModelCard, Request
 from callscale.store import Store
 
 T = TypeVar("T")
+_Miss = tuple[int, Request, int, str, list[Completion]]  # (position in the asks, request, k, pool key, stored samples)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Engine:
         epoch = self._fills
         self._bulk_active += 1
         results: list[list[Completion] | None] = [None] * len(asks)
-        waiting: list[tuple[int, Request, int, str, list[Completion]]] = []
+        waiting: list[_Miss] = []
         for i, ((request, k), key) in enumerate(zip(asks, keys, strict=True)):
             got = stored.get(key)
             have = [c for c in got if c.index < k] if got else []
@@ -200,9 +201,8 @@ class Engine:
             batches.append(Batch(request, start, i - start))
         return batches
 
-    def _fill_now(self, generate_now: Callable[[Batch], list[Completion] | None],
-                  waiting: list[tuple[int, Request, int, str, list[Completion]]], results: list[list[Completion] | None],
-                  node: str, depth: int, epoch: int) -> list[tuple[int, Request, int, str, list[Completion]]]:
+    def _fill_now(self, generate_now: Callable[[Batch], list[Completion] | None], waiting: list[_Miss],
+                  results: list[list[Completion] | None], node: str, depth: int, epoch: int) -> list[_Miss]:
         """Fill the empty pools one call can fill and the backend can answer at once (see
         :class:`~callscale.backends.base.InstantBackend`), with the bookkeeping of :meth:`_complete`;
         returns the asks left for the awaiting path (partial pools, refusals, backend errors)."""

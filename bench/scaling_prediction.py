@@ -5,10 +5,11 @@ with numpy) — or for a real pool given with ``--pool`` — both predictors are
 samples of every item and asked for the whole curve K = 1..M. The reference is the *measured* curve:
 accuracy at every K averaged exactly over all size-K subsets of the M samples. Printed per scenario:
 mean absolute error over K = 1..M, the best odd K (K*) and its error, for the shrinkage predictor of
-``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs; then how
-honest the uncertainty is: the share of K where the measured curve lies in our 90 % bootstrap band,
-and in the 95 % likelihood range of ``callscale.scaling.bounds`` (at K = 1, 3, 9, 31 and M) with that
-range's width at K = M.
+``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs; the measured
+K*'s own noise (its 90 % interval when the items are resampled) and the accuracy each predicted K*
+loses on the measured curve against the measured best; then how honest the uncertainty is: the share
+of K where the measured curve lies in our 90 % bootstrap band, and in the 95 % likelihood range of
+``callscale.scaling.bounds`` (at K = 1, 3, 9, 31 and M) with that range's width at K = M.
 
     python bench/scaling_prediction.py                      # simulated scenarios
     python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
@@ -151,6 +152,10 @@ class Row:
     mae_ours: float
     mae_chen: float
     k_meas: int
+    k_meas_lo: int
+    k_meas_hi: int
+    loss_ours: float
+    loss_chen: float
     k_ours: int
     k_ours_lo: int
     k_ours_hi: int
@@ -168,9 +173,8 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
         raise ValueError(f"{name}: need more than {n_fit} samples per item, found {m}")
     ks = np.arange(1, m + 1)
     odd = ks[ks % 2 == 1]
-    measured = subset_vote_curves([item_counts(item.answers[:m], item.gold) for item in pool], ks).mean(
-        axis=0
-    )
+    per_item = subset_vote_curves([item_counts(item.answers[:m], item.gold) for item in pool], ks)
+    measured = per_item.mean(axis=0)
     fit_counts = [item_counts(item.answers[:n_fit], item.gold) for item in pool]
     start = time.perf_counter()
     prior = fit_answer_prior(fit_counts)
@@ -182,13 +186,22 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     range_coverage = float(np.mean((at >= identified.lo - 1e-9) & (at <= identified.hi + 1e-9)))
     chen = fit_chen_law_pool(fit_counts).predict(ks)
     k_meas = int(odd[np.argmax(measured[odd - 1])])
+    # The measured K* is itself noisy (which items happened to be drawn): its 90 % interval over item resamples.
+    draws = np.random.default_rng(seed).integers(0, len(pool), size=(200, len(pool)))
+    boot_stars = odd[np.argmax(np.stack([per_item[d].mean(axis=0) for d in draws])[:, odd - 1], axis=1)]
+    k_meas_lo, k_meas_hi = (int(q) for q in np.quantile(boot_stars, [0.05, 0.95], method="inverted_cdf"))
     k_chen = int(odd[np.argmax(chen[odd - 1])])
     coverage = float(np.mean((measured >= ours.lo) & (measured <= ours.hi)))
+    best = float(measured[k_meas - 1])
     return Row(
         name,
         float(np.mean(np.abs(ours.mean - measured))),
         float(np.mean(np.abs(chen - measured))),
         k_meas,
+        k_meas_lo,
+        k_meas_hi,
+        best - float(measured[ours.k_star - 1]),
+        best - float(measured[k_chen - 1]),
         ours.k_star,
         ours.k_star_lo,
         ours.k_star_hi,
@@ -208,11 +221,13 @@ def print_table(rows: list[Row], n_fit: int) -> None:
         f"{'MAE ours':>9}",
         f"{'MAE Chen':>9}",
         f"{'ratio':>6}",
-        f"{'K* meas':>8}",
+        f"{'K* meas [90%]':>14}",
         f"{'K* ours [band]':>16}",
         f"{'K* Chen':>8}",
         f"{'|dK*| ours':>11}",
         f"{'|dK*| Chen':>11}",
+        f"{'lost ours':>9}",
+        f"{'lost Chen':>9}",
         f"{'band cov':>9}",
         f"{'range cov':>9}",
         f"{'width@M':>8}",
@@ -227,11 +242,13 @@ def print_table(rows: list[Row], n_fit: int) -> None:
             f"{r.mae_ours:>9.4f}",
             f"{r.mae_chen:>9.4f}",
             f"{r.mae_chen / r.mae_ours:>6.2f}",
-            f"{r.k_meas:>8d}",
+            f"{f'{r.k_meas} [{r.k_meas_lo},{r.k_meas_hi}]':>14}",
             f"{band:>16}",
             f"{r.k_chen:>8d}",
             f"{abs(r.k_ours - r.k_meas):>11d}",
             f"{abs(r.k_chen - r.k_meas):>11d}",
+            f"{r.loss_ours:>9.4f}",
+            f"{r.loss_chen:>9.4f}",
             f"{r.coverage:>9.2f}",
             f"{r.range_coverage:>9.2f}",
             f"{r.range_width:>8.3f}",
@@ -248,6 +265,13 @@ def print_table(rows: list[Row], n_fit: int) -> None:
     )
     print(
         f"MAE ratio Chen / ours = {mean_chen / mean_ours:.2f}; ours lower in {wins} of {len(rows)} scenarios"
+    )
+    inside_ours = sum(r.k_meas_lo <= r.k_ours <= r.k_meas_hi for r in rows)
+    inside_chen = sum(r.k_meas_lo <= r.k_chen <= r.k_meas_hi for r in rows)
+    print(
+        f"predicted K* inside the measured K*'s 90 % interval (items resampled): ours {inside_ours}, Chen {inside_chen} "
+        f"of {len(rows)}; accuracy lost by using it instead of the measured best: ours "
+        f"{np.mean([r.loss_ours for r in rows]):.4f}, Chen {np.mean([r.loss_chen for r in rows]):.4f} on average"
     )
     print(
         f"measured curve inside: our 90 % band at {np.mean([r.coverage for r in rows]):.0%} of K, "

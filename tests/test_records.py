@@ -63,3 +63,10 @@ def test_usage_and_card() -> None:
 def test_identity_json_is_the_canonical_encoding_of_identity(request_: Request) -> None:
     # Pool keys of stored samples (and the shipped study replay) depend on this text byte for byte.
     assert request_.identity_json == json.dumps(request_.identity(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_stop_sequences_given_as_a_list_or_a_string_are_a_tuple() -> None:
+    listed = Request.chat("m", "q", stop=["\n", "Q:"])
+    assert listed.sampling.stop == ("\n", "Q:")
+    assert listed.identity_json == Request.chat("m", "q", stop=("\n", "Q:")).identity_json
+    assert Request.chat("m", "q", stop="Q:").sampling.stop == ("Q:",)

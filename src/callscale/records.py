@@ -47,6 +47,12 @@ class Sampling:
     logprobs: bool = False
     top_logprobs: int = 0
 
+    def __post_init__(self) -> None:
+        # Stops given as a list (YAML, JSON, keyword arguments) or as one string mean the same tuple.
+        if not isinstance(self.stop, tuple):
+            stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+            object.__setattr__(self, "stop", stop)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {

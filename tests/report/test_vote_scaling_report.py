@@ -31,6 +31,11 @@ def test_measured_curve_follows_the_mixture_and_the_report_is_written(tmp_path: 
     assert result.measured[2] > result.measured[14]  # the inverse U falls by K = 15
     assert result.easy_fraction > 0.3 and result.hard_fraction > 0.3
     assert result.k_star_interval[0] <= result.k_star_predicted <= result.k_star_interval[1]
+    if result.k_star_predicted <= 15:  # what following the 5-sample prediction costs on the measured curve
+        lost = max(result.measured) - result.measured[result.k_star_predicted - 1]
+        assert result.k_star_loss == pytest.approx(lost) and result.k_star_loss >= 0.0
+    else:
+        assert result.k_star_loss is None
     html = write_report([result], tmp_path / "r")
     assert html.exists() and "mix" in html.read_text()
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())

@@ -115,6 +115,7 @@ class VoteScaling:
     range_hi: list[float] = field(default_factory=list)
     range_level: float = 0.95
     prior_penalty: float | None = None
+    k_star_loss: float | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
 
@@ -200,6 +201,7 @@ def analyze_pools(
         range_hi=identified.hi.tolist(),
         range_level=identified.level,
         prior_penalty=prior.penalty,
+        k_star_loss=float(measured.max() - measured[ours.k_star - 1]) if ours.k_star <= m else None,
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
@@ -279,6 +281,9 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             (f"best K predicted from {r.fit_on} samples/item (ours)",
              f"{r.k_star_predicted} (90 % interval under its smooth prior {interval})"),
             (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),
+            (f"accuracy lost on the measured curve by calling the predicted best K instead of the measured "
+             f"one (ours, from {r.fit_on} samples/item)",
+             f"beyond K = M = {r.samples}" if r.k_star_loss is None else f"{r.k_star_loss:.4f}"),
             ("smoothing of our prior over p (penalty, chosen by cross-validation over items)",
              "—" if r.prior_penalty is None else f"{r.prior_penalty:g}"),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from callscale.scaling.estimate import ItemCounts
-from callscale.scaling.fit import AnswerPrior, fit_answer_prior, signature_table, thinning_matrix
+from callscale.scaling.fit import FALLBACK_PENALTY, AnswerPrior, fit_answer_prior, signature_table, thinning_matrix
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -181,7 +181,9 @@ def likelihood_range(
         raise ValueError(f"level must lie in (0, 1), got {level}")
     if not counts:
         raise ValueError("no items")
-    fitted = prior if prior is not None else fit_answer_prior(counts)
+    # Only the prior's grid, abstain law and starting point matter here, not its smoothness: no need to
+    # cross-validate the penalty.
+    fitted = prior if prior is not None else fit_answer_prior(counts, penalty=FALLBACK_PENALTY)
     # Abstains are independent of w: only the voting answers' signatures enter ℓ.
     sigs, inverse = signature_table([ItemCounts(c.correct, c.wrong) for c in counts])
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)

@@ -283,7 +283,8 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),
             (f"accuracy lost on the measured curve by calling the predicted best K instead of the measured "
              f"one (ours, from {r.fit_on} samples/item)",
-             f"beyond K = M = {r.samples}" if r.k_star_loss is None else f"{r.k_star_loss:.4f}"),
+             f"— (the predicted best K lies beyond the sampled K ≤ {r.samples})" if r.k_star_loss is None
+             else f"{r.k_star_loss:.4f}"),
             ("smoothing of our prior over p (penalty, chosen by cross-validation over items)",
              "—" if r.prior_penalty is None else f"{r.prior_penalty:g}"),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),

@@ -375,7 +375,7 @@ class AnswerPrior:
         ...
         ValueError: an item repeats 2 different wrong answers but the prior's profiles have 1; refit the prior on these counts
         """
-        needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
+        needed = _repeated_wrong(counts)
         if needed > self.n_explicit:
             raise ValueError(
                 f"an item repeats {needed} different wrong answers but the prior's profiles have "
@@ -587,6 +587,21 @@ FALLBACK_PENALTY = 0.03
 """The penalty used when there are too few items to cross-validate."""
 
 
+def _repeated_wrong(counts: Sequence[ItemCounts]) -> int:
+    """The most different wrong answers any item repeats: each needs an explicit answer in the profiles."""
+    return max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
+
+
+def _grid_and_profiles(
+    counts: Sequence[ItemCounts], p_grid: ArrayLike | None, profiles: ArrayLike | None
+) -> tuple[FloatArray, FloatArray]:
+    """The p grid and wrong-answer profiles a prior for ``counts`` uses: the defaults unless given
+    (:func:`wrong_profiles` with enough explicit wrong answers for the data)."""
+    pg = DEFAULT_P_GRID if p_grid is None else np.asarray(p_grid, dtype=float)
+    prof = wrong_profiles(max(5, _repeated_wrong(counts))) if profiles is None else np.asarray(profiles, dtype=float)
+    return pg, prof
+
+
 def select_penalty(
     counts: Sequence[ItemCounts],
     candidates: Sequence[float] = PENALTY_CANDIDATES,
@@ -614,22 +629,19 @@ def select_penalty(
         raise ValueError("no candidate penalties")
     if len(counts) < 2 * folds:
         return FALLBACK_PENALTY
-    needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
-    prof = wrong_profiles(max(5, needed)) if profiles is None else np.asarray(profiles, dtype=float)
+    pg, prof = _grid_and_profiles(counts, p_grid, profiles)
     order = np.random.default_rng(seed).permutation(len(counts))
     scores = np.zeros(len(candidates))
     for fold in range(folds):
         held = np.zeros(len(counts), dtype=bool)
         held[order[fold::folds]] = True
         train = [c for c, h in zip(counts, held, strict=True) if not h]
-        test = [c for c, h in zip(counts, held, strict=True) if h]
+        test_loglik = _log_likelihood([c for c, h in zip(counts, held, strict=True) if h], pg, prof)
         for i, penalty in enumerate(candidates):
-            prior = fit_answer_prior(
-                train, p_grid=p_grid, profiles=prof, df=df, penalty=penalty, iterations=iterations
-            )
+            prior = fit_answer_prior(train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations)
             with np.errstate(divide="ignore"):
                 log_w = np.log(prior.weights.ravel())
-            scores[i] += float(special.logsumexp(prior.log_likelihood(test) + log_w[None, :], axis=1).sum())
+            scores[i] += float(special.logsumexp(test_loglik + log_w[None, :], axis=1).sum())
     return float(candidates[int(np.argmax(scores))])
 
 
@@ -657,9 +669,8 @@ def fit_answer_prior(
     """
     if not counts:
         raise ValueError("no items")
-    pg = DEFAULT_P_GRID if p_grid is None else np.asarray(p_grid, dtype=float)
-    needed = max((sum(1 for m in c.wrong if m > 1) for c in counts), default=0)
-    prof = wrong_profiles(max(5, needed)) if profiles is None else np.asarray(profiles, dtype=float)
+    pg, prof = _grid_and_profiles(counts, p_grid, profiles)
+    needed = _repeated_wrong(counts)
     if np.any(pg < 0) or np.any(pg > 1):
         raise ValueError("p_grid must lie in [0, 1]")
     if prof.ndim != 2 or np.any(prof < 0) or not np.allclose(prof.sum(axis=1), 1.0):

@@ -208,7 +208,6 @@ class Engine:
         returns the asks left for the awaiting path (partial pools, refusals, backend errors)."""
         rest = []
         max_n = self.backend.max_n
-        name = self.backend.name
         for entry in waiting:
             i, request, k, key, have = entry
             if have or k > max_n or key in self._inflight or self._filled_at.get(key, -1) >= epoch:
@@ -222,10 +221,8 @@ class Engine:
                 rest.append(entry)
                 continue
             self.stats.requests += 1
-            self.stats.samples += len(fresh)
-            self.store.add(name, request, fresh, key)
-            self._filled_at[key] = self._fills
-            self._fills += 1
+            self._keep(key, request, fresh)
+            self._mark_filled(key)
             self._record(request, fresh, node, depth)
             results[i] = fresh
         if len(rest) < len(waiting):
@@ -251,9 +248,7 @@ class Engine:
                     fresh = await self._fill(request, key, k, {c.index for c in have})
             finally:
                 waiting = self._inflight.pop(key)
-                if self._bulk_active:
-                    self._filled_at[key] = self._fills
-                self._fills += 1
+                self._mark_filled(key)
                 if waiting is not None:
                     waiting.set_result(None)
             self.stats.cache_hits += len(have)
@@ -263,6 +258,17 @@ class Engine:
             samples = have
         self._record(request, samples, node, depth)
         return samples
+
+    def _keep(self, key: str, request: Request, completions: list[Completion]) -> None:
+        """Count the samples a call made and queue them for the store."""
+        self.stats.samples += len(completions)
+        self.store.add(self.backend.name, request, completions, key)
+
+    def _mark_filled(self, key: str) -> None:
+        """Note that pool ``key`` was filled, so asks holding an older bulk lookup read it again."""
+        if self._bulk_active:
+            self._filled_at[key] = self._fills
+        self._fills += 1
 
     def _record(self, request: Request, samples: list[Completion], node: str, depth: int) -> None:
         card = self.card(request.model)
@@ -289,8 +295,7 @@ class Engine:
                 error = str(exc)
                 break
             else:
-                self.stats.samples += len(completions)
-                self.store.add(self.backend.name, batch.request, completions, key)
+                self._keep(key, batch.request, completions)
                 self._schedule_flush()
                 return completions
             finally:

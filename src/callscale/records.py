@@ -14,12 +14,39 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 SEED_SPACE = 2**31 - 1
+
+T = TypeVar("T")
+
+
+class _once(Generic[T]):  # lower case: used as a decorator, like functools.cached_property
+    """A value computed on first read and kept in the instance's ``__dict__``.
+
+    functools.cached_property does the same but takes a lock on every first read in Python 3.11,
+    which costs more than computing a request's identity; a race here only computes the same
+    value twice.
+    """
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self._name] = self._compute(instance)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +102,11 @@ class Sampling:
         >>> Sampling(temperature=1).canonical_json == Sampling(temperature=1.0).canonical_json
         False
         """
-        key = (self, *map(type, (self.temperature, self.top_p, self.top_k, self.min_p, self.max_tokens,
-                                 self.logprobs, self.top_logprobs)))
+        # A plain tuple of the values: hashing and comparing it runs in C, unlike the dataclass's own.
+        t, top_p, top_k, min_p, max_tokens = self.temperature, self.top_p, self.top_k, self.min_p, self.max_tokens
+        logprobs, top_logprobs = self.logprobs, self.top_logprobs
+        key = (t, top_p, top_k, min_p, max_tokens, self.stop, logprobs, top_logprobs, type(t), type(top_p),
+               type(top_k), type(min_p), type(max_tokens), type(logprobs), type(top_logprobs))
         text = _SAMPLING_JSON.get(key)
         if text is None:
             if len(_SAMPLING_JSON) >= 4096:
@@ -147,7 +177,7 @@ class Request:
             body["extra"] = dict(self.extra)
         return body
 
-    @cached_property
+    @_once
     def identity_json(self) -> str:
         """Canonical JSON of :meth:`identity` (sorted keys, no spaces, UTF-8 kept).
 
@@ -170,7 +200,7 @@ class Request:
         self.__dict__["_key"] = (backend, key)
         return key
 
-    @cached_property
+    @_once
     def _base_seed(self) -> int:
         digest = hashlib.sha256(self.identity_json.encode()).digest()
         return int.from_bytes(digest[:8], "big") % (SEED_SPACE // 2)

@@ -37,3 +37,17 @@ def test_temperature() -> None:
     d = with_temperature({"A": 0.6, "B": 0.4}, 0.5)
     assert d["A"] == pytest.approx(0.36 / 0.52)
     assert with_temperature({"A": 0.6, "B": 0.4}, 0) == {"A": 1.0, "B": 0.0}
+
+
+async def test_token_counts_follow_settings_and_equal_counts_share_one_usage(monkeypatch: pytest.MonkeyPatch) -> None:
+    import callscale.backends.simulated as simulated
+
+    sim = SimulatedBackend.constant({"AB": 0.5, "ABCDEFG": 0.5}, completion_tokens=len, prompt_tokens=lambda r: 11)
+    out = await sim.generate(Batch(Request.chat("sim", "q", max_tokens=5), 0, 12))
+    assert {(c.text, c.usage.prompt_tokens, c.usage.completion_tokens) for c in out} == {("AB", 11, 2), ("ABCDEFG", 11, 5)}
+    assert len({id(c.usage) for c in out}) == 2  # immutable records: one per distinct count
+    monkeypatch.setattr(simulated, "_USAGE_CACHE", 3)
+    sim = SimulatedBackend.constant({"A": 1.0}, prompt_tokens=lambda r: len(r.text))
+    for length in range(1, 10):  # the cache is bounded: it starts over instead of growing
+        [c] = await sim.generate(Batch(Request.chat("sim", "q" * length), 0, 1))
+        assert c.usage.prompt_tokens == length and len(sim._usages) <= 3

@@ -26,6 +26,7 @@ Distribution = Mapping[str, float]
 Responder = Callable[[Request], Distribution]
 
 _MASK = (1 << 64) - 1
+_USAGE_CACHE = 4096
 
 
 def _splitmix(x: int) -> int:
@@ -117,6 +118,7 @@ class SimulatedBackend:
         self._completion_tokens = completion_tokens
         self._prompt_tokens = prompt_tokens or (lambda r: max(1, math.ceil(len(r.text) / 4)))
         self.attempts = 0
+        self._usages: dict[tuple[int, int], Usage] = {}
 
     @classmethod
     def table(cls, answers: Mapping[str, Distribution], **kwargs: object) -> SimulatedBackend:
@@ -167,28 +169,30 @@ class SimulatedBackend:
 
     def _draw(self, batch: Batch) -> list[Completion]:
         request = batch.request
+        sampling = request.sampling
         prompt_tokens = self._prompt_tokens(request)
         dist = self.responder(request)
-        if request.sampling.temperature != 1.0:
-            dist = with_temperature(dist, request.sampling.temperature)
+        if sampling.temperature != 1.0:
+            dist = with_temperature(dist, sampling.temperature)
         identity = identity_hash(request.identity_json)
+        tokens = self._completion_tokens
         out = []
-        for j in range(batch.n):
-            text = _pick(dist, identity, request.seed_for(batch.start + j))
-            n_out = self._completion_tokens if isinstance(self._completion_tokens, int) else self._completion_tokens(text)
-            lp = None
-            if request.sampling.logprobs:
-                lp = self._logprobs(dist, text, request.sampling.top_logprobs)
-            out.append(
-                Completion(
-                    text=text,
-                    index=batch.start + j,
-                    usage=Usage(prompt_tokens, min(n_out, request.sampling.max_tokens)),
-                    latency_s=self.latency_s,
-                    logprobs=lp,
-                )
-            )
+        for index in range(batch.start, batch.start + batch.n):
+            text = _pick(dist, identity, request.seed_for(index))
+            n_out = tokens if isinstance(tokens, int) else tokens(text)
+            usage = self._usage(prompt_tokens, min(n_out, sampling.max_tokens))
+            lp = self._logprobs(dist, text, sampling.top_logprobs) if sampling.logprobs else None
+            out.append(Completion(text, index, usage, "stop", self.latency_s, lp))
         return out
+
+    def _usage(self, prompt_tokens: int, completion_tokens: int) -> Usage:
+        # Records are immutable, so samples with the same token counts share one; few counts recur.
+        usage = self._usages.get((prompt_tokens, completion_tokens))
+        if usage is None:
+            if len(self._usages) >= _USAGE_CACHE:
+                self._usages.clear()
+            usage = self._usages[(prompt_tokens, completion_tokens)] = Usage(prompt_tokens, completion_tokens)
+        return usage
 
     @staticmethod
     def _logprobs(dist: Mapping[str, float], text: str, top_n: int) -> tuple[TokenLogprob, ...]:

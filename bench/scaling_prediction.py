@@ -13,6 +13,7 @@ of K where the measured curve lies in our 90 % bootstrap band, and in the 95 % l
 
     python bench/scaling_prediction.py                      # simulated scenarios
     python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
+    python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --windows
 """
 
 from __future__ import annotations
@@ -166,8 +167,9 @@ class Row:
     seconds: float
 
 
-def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int) -> Row:
-    """Fit both predictors on the first ``n_fit`` samples, compare with the exact measured curve."""
+def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int, offset: int = 0) -> Row:
+    """Fit both predictors on samples ``offset … offset + n_fit − 1`` of every item (the first ``n_fit``
+    by default), compare with the exact measured curve over all M samples."""
     m = min(len(item.answers) for item in pool)
     if m <= n_fit:
         raise ValueError(f"{name}: need more than {n_fit} samples per item, found {m}")
@@ -175,7 +177,7 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     odd = ks[ks % 2 == 1]
     per_item = subset_vote_curves([item_counts(item.answers[:m], item.gold) for item in pool], ks)
     measured = per_item.mean(axis=0)
-    fit_counts = [item_counts(item.answers[:n_fit], item.gold) for item in pool]
+    fit_counts = [item_counts(item.answers[offset : offset + n_fit], item.gold) for item in pool]
     start = time.perf_counter()
     prior = fit_answer_prior(fit_counts)
     ours = predict_vote_curve(fit_counts, ks, prior=prior, n_boot=n_boot, seed=seed, k_star_candidates=odd)
@@ -214,7 +216,7 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
 
 
 def print_table(rows: list[Row], n_fit: int) -> None:
-    print(f"Vote curve K = 1..M predicted from the first {n_fit} samples per item")
+    print(f"Vote curve K = 1..M predicted from {n_fit} samples per item (the first, or those from @offset on)")
     print("reference: exact averages over all size-K subsets of the M samples; K* over odd K")
     cols = [
         f"{'scenario':<30}",
@@ -283,7 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pool", type=Path, help="JSONL pool to evaluate instead of the simulated scenarios")
+    parser.add_argument("--pool", type=Path, nargs="+", help="JSONL pools to evaluate instead of the simulated scenarios")
+    parser.add_argument(
+        "--windows",
+        action="store_true",
+        help="with --pool: fit on every disjoint block of --fit samples in turn, not only the first "
+        "(which block is drawn first is chance; one block is a single noisy draw)",
+    )
     parser.add_argument("--items", type=int, default=500, help="items per simulated scenario")
     parser.add_argument("--samples", type=int, default=64, help="samples per item (M) in simulations")
     parser.add_argument("--fit", type=int, default=5, help="samples per item used for fitting")
@@ -293,7 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = []
     if args.pool is not None:
-        rows.append(evaluate(args.pool.name, read_pool_jsonl(args.pool), args.fit, args.boot, args.seed))
+        for path in args.pool:
+            pool = read_pool_jsonl(path)
+            m = min(len(item.answers) for item in pool)
+            offsets = range(0, m - args.fit + 1, args.fit) if args.windows else [0]
+            for offset in offsets:
+                name = f"{path.stem} @{offset}" if args.windows else path.stem
+                rows.append(evaluate(name, pool, args.fit, args.boot, args.seed, offset))
     else:
         scenarios = list(SCENARIOS.items())
         family = np.random.default_rng(10_000 + args.seed)

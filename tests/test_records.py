@@ -75,6 +75,6 @@ def test_stop_sequences_given_as_a_list_or_a_string_are_a_tuple() -> None:
 def test_identity_and_seed_are_computed_once_per_request() -> None:
     r = Request.chat("m", "q")
     assert r.identity_json is r.identity_json and r.seed_for(3) == r.seed_for(0) + 3
-    assert "identity_json" in r.__dict__ and "_base_seed" in r.__dict__
+    assert "identity_json" in r.__dict__ and "identity_digest" in r.__dict__
     assert Request.identity_json.__doc__ and "Canonical JSON" in Request.identity_json.__doc__
     assert Request.chat("m", "q").identity_json == r.identity_json  # a fresh request computes the same text

@@ -201,9 +201,10 @@ class Request:
         return key
 
     @_once
-    def _base_seed(self) -> int:
-        digest = hashlib.sha256(self.identity_json.encode()).digest()
-        return int.from_bytes(digest[:8], "big") % (SEED_SPACE // 2)
+    def identity_digest(self) -> int:
+        """A stable 64-bit number for this pool: the first 8 bytes of its identity's SHA-256, read
+        big-endian. Seeds derive from it, and so do the simulated backend's draws."""
+        return int.from_bytes(hashlib.sha256(self.identity_json.encode()).digest()[:8], "big")
 
     def seed_for(self, index: int) -> int:
         """The seed of sample ``index``: consecutive samples get consecutive seeds.
@@ -211,7 +212,7 @@ class Request:
         Servers such as llama.cpp give choice ``j`` of an ``n``-sample call the seed ``seed + j``,
         so one batched call starting at sample ``i`` reproduces samples ``i…i+n−1`` exactly.
         """
-        return (self._base_seed + index) % SEED_SPACE
+        return (self.identity_digest % (SEED_SPACE // 2) + index) % SEED_SPACE
 
     @property
     def text(self) -> str:

@@ -24,6 +24,7 @@ async def test_reproducible_and_index_addressed() -> None:
     whole = [c.text for c in await sim.generate(Batch(r, 0, 10))]
     tail = [c.text for c in await sim.generate(Batch(r, 6, 4))]
     assert whole[6:] == tail
+    assert whole == [sim.draw(r, r.seed_for(i)) for i in range(10)]  # one draw per seed, however asked
 
 
 async def test_logprobs_return_the_distribution() -> None:

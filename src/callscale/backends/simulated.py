@@ -147,7 +147,7 @@ class SimulatedBackend:
 
     def draw(self, request: Request, seed: int) -> str:
         """The answer drawn with ``seed`` (deterministic)."""
-        return _pick(self.distribution(request), request.identity_json, seed)
+        return _pick(self.distribution(request), request.identity_digest, seed)
 
     async def generate(self, batch: Batch) -> list[Completion]:
         """Draw ``batch.n`` samples; may raise a transient fault as configured."""
@@ -155,7 +155,7 @@ class SimulatedBackend:
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         request = batch.request
-        if self.faults.rate > 0 and uniform(request.identity_json, batch.seed, salt=self.attempts) < self.faults.rate:
+        if self.faults.rate > 0 and uniform(request.identity_digest, batch.seed, salt=self.attempts) < self.faults.rate:
             raise TransientError("simulated fault", retry_after=self.faults.retry_after_s)
         return self._draw(batch)
 
@@ -174,7 +174,7 @@ class SimulatedBackend:
         dist = self.responder(request)
         if sampling.temperature != 1.0:
             dist = with_temperature(dist, sampling.temperature)
-        identity = identity_hash(request.identity_json)
+        identity = request.identity_digest
         tokens = self._completion_tokens
         out = []
         for index in range(batch.start, batch.start + batch.n):

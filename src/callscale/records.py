@@ -14,41 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, overload
+from typing import Any
+
+from callscale.recordtools import once, slot_init
 
 SEED_SPACE = 2**31 - 1
 
-T = TypeVar("T")
 
-
-class _once(Generic[T]):  # lower case: used as a decorator, like functools.cached_property
-    """A value computed on first read and kept in the instance's ``__dict__``.
-
-    functools.cached_property does the same but takes a lock on every first read in Python 3.11,
-    which costs more than computing a request's identity; a race here only computes the same
-    value twice.
-    """
-
-    def __init__(self, compute: Callable[[Any], T]) -> None:
-        self._compute = compute
-        self._name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> _once[T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> T | _once[T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self._name] = self._compute(instance)
-        return value
-
-
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat message."""
@@ -57,6 +32,7 @@ class Message:
     content: str
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Sampling:
     """Sampler settings; all of them are part of a pool's identity.
@@ -177,7 +153,7 @@ class Request:
             body["extra"] = dict(self.extra)
         return body
 
-    @_once
+    @once
     def identity_json(self) -> str:
         """Canonical JSON of :meth:`identity` (sorted keys, no spaces, UTF-8 kept).
 
@@ -200,7 +176,7 @@ class Request:
         self.__dict__["_key"] = (backend, key)
         return key
 
-    @_once
+    @once
     def identity_digest(self) -> int:
         """A stable 64-bit number for this pool: the first 8 bytes of its identity's SHA-256, read
         big-endian. Seeds derive from it, and so do the simulated backend's draws."""
@@ -238,6 +214,7 @@ class Request:
         )
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens one sample cost, as if it had been its own call."""
@@ -255,6 +232,7 @@ class Usage:
         return 1 + self.completion_tokens
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class TokenLogprob:
     """Log-probability of one generated token and its top alternatives."""
@@ -264,6 +242,7 @@ class TokenLogprob:
     top: tuple[tuple[str, float], ...] = ()
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Completion:
     """One sample of a pool.
@@ -286,6 +265,7 @@ class Completion:
         return self.error is None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ModelCard:
     """What cost accounting needs to know about a model.

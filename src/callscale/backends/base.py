@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from callscale.records import Completion, ModelCard, Request
+from callscale.recordtools import slot_init
 
 
 class BackendError(Exception):
@@ -28,6 +29,7 @@ class ConfigurationError(Exception):
     """The user asked for something that cannot work (unknown backend, missing runtime...)."""
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Samples ``start … start+n−1`` of one request's pool, asked for in one call."""

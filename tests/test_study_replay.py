@@ -48,5 +48,8 @@ def test_study_report_regenerates_offline(tmp_path: Path) -> None:
         for k, value in ((1, curve[0]), (part.spec.samples, curve[1])):
             assert at[k][0] <= value <= at[k][1]
         assert at[part.spec.samples][1] - at[part.spec.samples][0] > at[1][1] - at[1][0]
+        # Every disjoint block of 5 samples is fitted in turn; the first is the main prediction.
+        assert [b["offset"] for b in got["blocks"]] == list(range(0, part.spec.samples - 4, 5))
+        assert got["blocks"][0]["mae_ours"] == got["mae_ours"] and got["blocks"][0]["k_star"] == got["k_star_predicted"]
     assert (tmp_path / "report" / "index.html").exists()
     assert summary["calls_made"] == sum(p["calls"]["made now"] for p in summary["parts"])

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from callscale.report.vote_scaling import analyze_pools, write_report
-from callscale.scaling.estimate import PoolItem
+from callscale.scaling.estimate import PoolItem, item_counts
+from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
 from callscale.scaling.theory import mixture_accuracy
 
 
@@ -40,6 +41,8 @@ def test_measured_curve_follows_the_mixture_and_the_report_is_written(tmp_path: 
     assert html.exists() and "mix" in html.read_text()
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary[0]["k"] == list(range(1, 16))
+    assert [b["offset"] for b in summary[0]["blocks"]] == [0, 5, 10]
+    assert "fitted on each disjoint block of 5 samples/item" in html.read_text()
     assert all((tmp_path / "r" / f"mix_{kind}.png").stat().st_size > 1000 for kind in ("measured", "predicted", "coverage"))
 
 
@@ -50,3 +53,20 @@ def test_bad_pools_are_clear_errors() -> None:
         analyze_pools("x", [PoolItem("a", "1", ("1",))])
     with pytest.raises(ValueError, match="--fit-on"):
         analyze_pools("x", [PoolItem("a", "1", ("1", "2"))], fit_on=5)
+
+
+def test_each_block_of_samples_is_fitted_on_its_own() -> None:
+    pools = mixture_pools(150, 15, 0.4, 0.8, 0.3, seed=3)
+    result = analyze_pools("mix", pools, fit_on=5, predict_to=15, n_boot=0)
+    measured = np.array(result.measured)
+    assert result.blocks[0]["mae_ours"] == pytest.approx(result.mae_ours)  # the first block is the main fit
+    for block in result.blocks:
+        counts = [item_counts(p.answers[block["offset"] : block["offset"] + 5], p.gold) for p in pools]
+        ours = predict_vote_curve(counts, np.arange(1, 16), prior=fit_answer_prior(counts, penalty=result.prior_penalty),
+                                  n_boot=0)
+        chen = fit_chen_law_pool(counts).predict(np.arange(1, 16))
+        assert block["mae_ours"] == pytest.approx(np.abs(ours.mean - measured).mean())
+        assert block["mae_chen"] == pytest.approx(np.abs(chen - measured).mean())
+        assert block["k_star"] == ours.k_star
+    assert len({round(b["mae_ours"], 6) for b in result.blocks}) == 3  # different samples, different fits
+    assert [b["offset"] for b in analyze_pools("mix", pools, fit_on=8, predict_to=15, n_boot=0).blocks] == [0]

@@ -122,7 +122,8 @@ def scale(
     summary = {"report": str(path), **meta, "parts": [
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
-                                    "easy_fraction", "hard_fraction", "prior_penalty", "k_star_loss", "calls")}
+                                    "easy_fraction", "hard_fraction", "prior_penalty", "k_star_loss", "blocks",
+                                    "calls")}
         | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
            "likelihood_range": {"level": r.range_level,
                                 "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}
@@ -141,6 +142,11 @@ def render(summary: dict[str, Any]) -> None:
                      + "), "
                      f"Chen's law {p['k_star_chen']}; "
                      f"MAE ours {p['mae_ours']:.4f} vs Chen {p['mae_chen']:.4f}")
+        if len(p["blocks"]) > 1:
+            stdout.print(f"  fitted on each block of {p['fit_on']} samples/item in turn: MAE ours "
+                         + ", ".join(f"{b['mae_ours']:.4f}" for b in p["blocks"]) + " vs Chen "
+                         + ", ".join(f"{b['mae_chen']:.4f}" for b in p["blocks"]) + "; best K "
+                         + ", ".join(f"{b['k_star']:g}" for b in p["blocks"]))
         span = p["likelihood_range"]
         if span["k"]:
             stdout.print(f"  what {p['fit_on']} samples/item allow, any prior ({span['level']:.0%} likelihood range): "

@@ -116,6 +116,7 @@ class VoteScaling:
     range_level: float = 0.95
     prior_penalty: float | None = None
     k_star_loss: float | None = None
+    blocks: list[dict[str, float]] = field(default_factory=list)
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
 
@@ -202,9 +203,42 @@ def analyze_pools(
         range_level=identified.level,
         prior_penalty=prior.penalty,
         k_star_loss=float(measured.max() - measured[ours.k_star - 1]) if ours.k_star <= m else None,
+        blocks=block_predictions(pools, fit_on, measured, predicted_k, prior.penalty),
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
+
+
+def block_predictions(
+    pools: Sequence[PoolItem], fit_on: int, measured: ArrayLike, predicted_k: IntArray, penalty: float
+) -> list[dict[str, float]]:
+    """The prediction made again from each further disjoint block of ``fit_on`` samples per item.
+
+    Which samples came first is chance, so one fit is one noisy draw; fitting on samples
+    ``b·fit_on … (b+1)·fit_on − 1`` for every block b shows how much the predicted curve and best K
+    depend on it. Per block: its first sample ``offset``, the MAE against the measured curve over
+    K ≤ M (ours and Chen's law) and our predicted best K. The smoothing ``penalty`` is the one the
+    first block's cross-validation chose, so the blocks differ in their samples only.
+
+    >>> pools = [PoolItem(str(i), "A", tuple("AB"[(i * j) % 3 == 0] for j in range(10))) for i in range(12)]
+    >>> [b["offset"] for b in block_predictions(pools, 5, np.full(10, 0.5), np.arange(1, 11), 0.03)]
+    [0, 5]
+    """
+    curve = np.asarray(measured, dtype=float)
+    m = curve.size
+    within = predicted_k <= m
+    out = []
+    for offset in range(0, m - fit_on + 1, fit_on):
+        counts = [item_counts(p.answers[offset : offset + fit_on], p.gold) for p in pools]
+        ours = predict_vote_curve(counts, predicted_k, prior=fit_answer_prior(counts, penalty=penalty), n_boot=0)
+        chen = fit_chen_law_pool(counts).predict(predicted_k)
+        out.append({
+            "offset": offset,
+            "mae_ours": float(np.abs(ours.mean[within] - curve).mean()),
+            "mae_chen": float(np.abs(chen[within] - curve).mean()),
+            "k_star": int(ours.k_star),
+        })
+    return out
 
 
 # -- rendering ---------------------------------------------------------------------------------------
@@ -290,6 +324,11 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             ("best K by Chen et al.'s law", str(r.k_star_chen)),
             ("MAE of the predicted curve, K ≤ M (ours / Chen)", f"{r.mae_ours:.4f} / {r.mae_chen:.4f}"),
         ]
+        if len(r.blocks) > 1:
+            rows.append((f"the same, fitted on each disjoint block of {r.fit_on} samples/item in turn "
+                         "(which samples come first is chance): MAE ours / Chen, best K (ours)",
+                         "; ".join(f"samples {b['offset']:g}–{b['offset'] + r.fit_on - 1:g}: {b['mae_ours']:.4f} / "
+                                   f"{b['mae_chen']:.4f}, K* {b['k_star']:g}" for b in r.blocks)))
         if r.range_k:
             spans = ", ".join(f"K={k}: {lo:.3f}–{hi:.3f}" for k, lo, hi in zip(r.range_k, r.range_lo, r.range_hi, strict=True))
             rows.append((f"accuracy any prior fitting {r.fit_on} samples/item allows ({r.range_level:.0%} likelihood range)",

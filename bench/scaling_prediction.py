@@ -7,7 +7,8 @@ accuracy at every K averaged exactly over all size-K subsets of the M samples. P
 mean absolute error over K = 1..M, the best odd K (K*) and its error, for the shrinkage predictor of
 ``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs; the measured
 K*'s own noise (its 90 % interval when the items are resampled) and the accuracy each predicted K*
-loses on the measured curve against the measured best; then how honest the uncertainty is: the share
+loses on the measured curve against the measured best; the measured curve's own noise (half-width of its
+90 % band over item resamples, averaged over K); then how honest the uncertainty is: the share
 of K where the measured curve lies in our 90 % bootstrap band, and in the 95 % likelihood range of
 ``callscale.scaling.bounds`` (at K = 1, 3, 9, 31 and M) with that range's width at K = M.
 
@@ -32,7 +33,7 @@ try:
 except ImportError:  # running from a checkout without installation
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from callscale.report.vote_scaling import range_ks
+from callscale.report.vote_scaling import measured_uncertainty, range_ks
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
 from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
@@ -164,6 +165,7 @@ class Row:
     coverage: float
     range_coverage: float
     range_width: float
+    measured_halfwidth: float
     seconds: float
 
 
@@ -188,10 +190,10 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     range_coverage = float(np.mean((at >= identified.lo - 1e-9) & (at <= identified.hi + 1e-9)))
     chen = fit_chen_law_pool(fit_counts).predict(ks)
     k_meas = int(odd[np.argmax(measured[odd - 1])])
-    # The measured K* is itself noisy (which items happened to be drawn): its 90 % interval over item resamples.
-    draws = np.random.default_rng(seed).integers(0, len(pool), size=(200, len(pool)))
-    boot_stars = odd[np.argmax(np.stack([per_item[d].mean(axis=0) for d in draws])[:, odd - 1], axis=1)]
-    k_meas_lo, k_meas_hi = (int(q) for q in np.quantile(boot_stars, [0.05, 0.95], method="inverted_cdf"))
+    # The measured curve is itself noisy (which items were drawn, how their samples fell): 90 % over item resamples.
+    noise = measured_uncertainty(per_item, ks, n_boot=200, seed=seed)
+    odd_band = measured_uncertainty(per_item[:, odd - 1], odd, n_boot=200, seed=seed)
+    k_meas_lo, k_meas_hi = odd_band.k_star_lo, odd_band.k_star_hi
     k_chen = int(odd[np.argmax(chen[odd - 1])])
     coverage = float(np.mean((measured >= ours.lo) & (measured <= ours.hi)))
     best = float(measured[k_meas - 1])
@@ -211,6 +213,7 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
         coverage,
         range_coverage,
         float(identified.width()[-1]),
+        float(np.mean(noise.hi - noise.lo) / 2),
         seconds,
     )
 
@@ -233,6 +236,7 @@ def print_table(rows: list[Row], n_fit: int) -> None:
         f"{'band cov':>9}",
         f"{'range cov':>9}",
         f"{'width@M':>8}",
+        f"{'meas ±':>7}",
     ]
     header = " ".join(cols)
     print(header)
@@ -254,6 +258,7 @@ def print_table(rows: list[Row], n_fit: int) -> None:
             f"{r.coverage:>9.2f}",
             f"{r.range_coverage:>9.2f}",
             f"{r.range_width:>8.3f}",
+            f"{r.measured_halfwidth:>7.4f}",
         ]
         print(" ".join(cells))
     mean_ours = float(np.mean([r.mae_ours for r in rows]))
@@ -274,6 +279,11 @@ def print_table(rows: list[Row], n_fit: int) -> None:
         f"predicted K* inside the measured K*'s 90 % interval (items resampled): ours {inside_ours}, Chen {inside_chen} "
         f"of {len(rows)}; accuracy lost by using it instead of the measured best: ours "
         f"{np.mean([r.loss_ours for r in rows]):.4f}, Chen {np.mean([r.loss_chen for r in rows]):.4f} on average"
+    )
+    print(
+        f"the measured curve's own noise (mean half-width of its 90 % band over item resamples, column 'meas ±'): "
+        f"{np.mean([r.measured_halfwidth for r in rows]):.4f} on average: how well these items pin down the task's own "
+        "curve, against which any prediction can only be checked this closely"
     )
     print(
         f"measured curve inside: our 90 % band at {np.mean([r.coverage for r in rows]):.0%} of K, "

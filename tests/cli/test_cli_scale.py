@@ -29,6 +29,9 @@ def test_scale_predicts_past_k_150_with_a_likelihood_range(tmp_path: Path) -> No
     assert 1 <= part["k_star_predicted"] <= 301
     assert part["prior_penalty"] in PENALTY_CANDIDATES  # 30 items: chosen by cross-validation
     assert "chosen by cross-validation" in (report / "index.html").read_text()
+    lo, hi = part["k_star_measured_interval"]
+    assert 1 <= lo <= hi <= 8 and len(full["measured_lo"]) == len(full["measured"]) == 8
+    assert [b["offset"] for b in part["blocks"]] == [0]  # 8 samples hold one block of 5
 
 
 def test_predict_to_beyond_the_extension_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callscale.report.vote_scaling import analyze_pools, write_report
-from callscale.scaling.estimate import PoolItem, item_counts
+from callscale.report.vote_scaling import analyze_pools, measured_uncertainty, write_report
+from callscale.scaling.estimate import PoolItem, item_counts, subset_vote_curves
 from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
 from callscale.scaling.theory import mixture_accuracy
 
@@ -43,6 +43,9 @@ def test_measured_curve_follows_the_mixture_and_the_report_is_written(tmp_path: 
     assert summary[0]["k"] == list(range(1, 16))
     assert [b["offset"] for b in summary[0]["blocks"]] == [0, 5, 10]
     assert "fitted on each disjoint block of 5 samples/item" in html.read_text()
+    assert all(lo <= m <= hi for lo, m, hi in zip(result.measured_lo, result.measured, result.measured_hi, strict=True))
+    assert result.k_star_measured_interval[0] <= result.k_star_measured <= result.k_star_measured_interval[1]
+    assert "90 % interval over item resamples" in html.read_text()
     assert all((tmp_path / "r" / f"mix_{kind}.png").stat().st_size > 1000 for kind in ("measured", "predicted", "coverage"))
 
 
@@ -70,3 +73,20 @@ def test_each_block_of_samples_is_fitted_on_its_own() -> None:
         assert block["k_star"] == ours.k_star
     assert len({round(b["mae_ours"], 6) for b in result.blocks}) == 3  # different samples, different fits
     assert [b["offset"] for b in analyze_pools("mix", pools, fit_on=8, predict_to=15, n_boot=0).blocks] == [0]
+
+
+def test_the_measured_band_covers_the_task_curve_and_narrows_with_items() -> None:
+    exact = mixture_accuracy(0.5, 0.85, 0.4, [5])[0]
+    inside, widths = [], {}
+    for seed in range(30):
+        pools = mixture_pools(200, 15, 0.5, 0.85, 0.4, seed=100 + seed)
+        per_item = subset_vote_curves([item_counts(p.answers, p.gold) for p in pools], np.arange(1, 16))
+        band = measured_uncertainty(per_item, np.arange(1, 16), seed=seed)
+        inside.append(band.lo[4] <= exact <= band.hi[4])
+    assert 0.75 <= np.mean(inside) <= 1.0  # a 90 % band over item resamples, against the population curve
+    for n in (40, 400):
+        pools = mixture_pools(n, 15, 0.5, 0.85, 0.4, seed=7)
+        per_item = subset_vote_curves([item_counts(p.answers, p.gold) for p in pools], np.arange(1, 16))
+        band = measured_uncertainty(per_item, np.arange(1, 16))
+        widths[n] = float(np.mean(band.hi - band.lo))
+    assert widths[400] < 0.5 * widths[40]  # ~1/sqrt(items)

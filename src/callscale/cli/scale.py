@@ -123,7 +123,7 @@ def scale(
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
                                     "easy_fraction", "hard_fraction", "prior_penalty", "k_star_loss", "blocks",
-                                    "calls")}
+                                    "k_star_measured_interval", "calls")}
         | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
            "likelihood_range": {"level": r.range_level,
                                 "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}
@@ -136,7 +136,9 @@ def render(summary: dict[str, Any]) -> None:
         stdout.print(f"[bold]{p['name']}[/]: {p['items']} items × {p['samples']} samples — accuracy "
                      f"{p['accuracy_k1']:.3f} at K=1, {p['accuracy_kM']:.3f} at K={p['samples']}; "
                      f"easy {p['easy_fraction']:.0%}, hard {p['hard_fraction']:.0%}")
-        stdout.print(f"  best K: measured {p['k_star_measured']}, predicted from {p['fit_on']} samples/item "
+        m_lo, m_hi = p["k_star_measured_interval"]
+        stdout.print(f"  best K: measured {p['k_star_measured']} (90 % over items {m_lo}–{m_hi}), "
+                     f"predicted from {p['fit_on']} samples/item "
                      f"{p['k_star_predicted']} (90 % {lo}–{hi}; within 0.005 of it from K={p['k_enough_predicted']}"
                      + ("" if p["k_star_loss"] is None else f"; loses {p['k_star_loss']:.4f} on the measured curve")
                      + "), "

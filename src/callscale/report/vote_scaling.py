@@ -40,6 +40,7 @@ from callscale.scaling.fit import EXTEND_MAX, fit_answer_prior, fit_chen_law_poo
 from callscale.scaling.theory import DIRECT_MAX, AnswerDistribution, vote_accuracy_curves
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 RANGE_K = (1, 3, 9, 31, 101, 301, 1001)
 
@@ -116,6 +117,9 @@ class VoteScaling:
     range_level: float = 0.95
     prior_penalty: float | None = None
     k_star_loss: float | None = None
+    measured_lo: list[float] = field(default_factory=list)
+    measured_hi: list[float] = field(default_factory=list)
+    k_star_measured_interval: list[int] = field(default_factory=list)
     blocks: list[dict[str, float]] = field(default_factory=list)
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
@@ -145,6 +149,7 @@ def analyze_pools(
     ks = np.arange(1, m + 1)
     per_item = subset_vote_curves(counts, ks)
     measured = per_item.mean(axis=0)
+    measured_band = measured_uncertainty(per_item, ks, seed=seed)
     split = difficulty_split(counts)
     easy = per_item[split.easy].mean(axis=0) if split.easy.any() else np.zeros_like(measured)
     hard = per_item[split.hard].mean(axis=0) if split.hard.any() else np.zeros_like(measured)
@@ -203,10 +208,49 @@ def analyze_pools(
         range_level=identified.level,
         prior_penalty=prior.penalty,
         k_star_loss=float(measured.max() - measured[ours.k_star - 1]) if ours.k_star <= m else None,
+        measured_lo=measured_band.lo.tolist(),
+        measured_hi=measured_band.hi.tolist(),
+        k_star_measured_interval=[measured_band.k_star_lo, measured_band.k_star_hi],
         blocks=block_predictions(pools, fit_on, measured, predicted_k, prior.penalty),
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
+
+
+@dataclass(frozen=True)
+class MeasuredBand:
+    """How sure the measured curve is about the task: ``level`` intervals over item resamples."""
+
+    lo: FloatArray
+    hi: FloatArray
+    k_star_lo: int
+    k_star_hi: int
+    level: float
+
+
+def measured_uncertainty(
+    per_item: ArrayLike, ks: ArrayLike, *, n_boot: int = 400, level: float = 0.9, seed: int = 0
+) -> MeasuredBand:
+    """Intervals for the measured curve and its best K when the items are a sample of the task's.
+
+    ``per_item`` holds each item's exact subset-average curve (items × K). Items are resampled with
+    replacement; since each item's curve carries its own samples' noise, the band covers both where
+    the items fall and how their few samples fell. A prediction inside the band agrees with the task's
+    curve as far as these items can tell.
+
+    >>> band = measured_uncertainty(np.array([[0.0, 0.0], [1.0, 1.0]] * 10), [1, 2], n_boot=200)
+    >>> bool(band.lo[0] < 0.5 < band.hi[0]), band.k_star_lo
+    (True, 1)
+    """
+    curves = np.asarray(per_item, dtype=float)
+    k = np.asarray(ks)
+    draws = np.random.default_rng(seed).integers(0, curves.shape[0], size=(n_boot, curves.shape[0]))
+    means = np.stack([curves[d].mean(axis=0) for d in draws])
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [tail, 1.0 - tail], axis=0)
+    stars = k[np.argmax(means, axis=1)]
+    k_lo, k_hi = np.quantile(stars, [tail, 1.0 - tail], method="inverted_cdf")
+    return MeasuredBand(np.asarray(lo), np.asarray(hi), int(k_lo), int(k_hi), level)
 
 
 def block_predictions(
@@ -267,6 +311,9 @@ def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
     k = np.array(result.k)
     label = {"xlabel": "number of calls K", "ylabel": "vote accuracy"}
     with _figure(out, f"{result.name}_measured.png", files, "measured", title=f"{result.name}: measured", **label) as ax:
+        if result.measured_lo:
+            ax.fill_between(k, result.measured_lo, result.measured_hi, alpha=0.2, color="C0",
+                            label="90 % over item resamples")
         ax.plot(k, result.measured, "o-", ms=3, label="all items (measured)")
         if result.easy_fraction:
             ax.plot(k, result.easy, "s--", ms=2, label=f"easy items ({result.easy_fraction:.0%})")
@@ -311,7 +358,9 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
             ("items × samples", f"{r.items} × {r.samples}"),
             ("accuracy at K=1 → K=M", f"{r.measured[0]:.3f} → {r.measured[-1]:.3f}"),
             ("easy / hard items", f"{r.easy_fraction:.0%} / {r.hard_fraction:.0%}"),
-            ("best K measured", str(r.k_star_measured)),
+            ("best K measured", f"{r.k_star_measured}" + (
+                f" (90 % interval over item resamples {r.k_star_measured_interval[0]}–{r.k_star_measured_interval[1]})"
+                if r.k_star_measured_interval else "")),
             (f"best K predicted from {r.fit_on} samples/item (ours)",
              f"{r.k_star_predicted} (90 % interval under its smooth prior {interval})"),
             (f"fewest calls within {ENOUGH} of the best predicted accuracy (ours)", str(r.k_enough_predicted)),

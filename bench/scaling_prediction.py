@@ -191,9 +191,8 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     chen = fit_chen_law_pool(fit_counts).predict(ks)
     k_meas = int(odd[np.argmax(measured[odd - 1])])
     # The measured curve is itself noisy (which items were drawn, how their samples fell): 90 % over item resamples.
-    noise = measured_uncertainty(per_item, ks, n_boot=200, seed=seed)
-    odd_band = measured_uncertainty(per_item[:, odd - 1], odd, n_boot=200, seed=seed)
-    k_meas_lo, k_meas_hi = odd_band.k_star_lo, odd_band.k_star_hi
+    noise = measured_uncertainty(per_item, ks, n_boot=200, seed=seed, k_star_candidates=odd)
+    k_meas_lo, k_meas_hi = noise.k_star_lo, noise.k_star_hi
     k_chen = int(odd[np.argmax(chen[odd - 1])])
     coverage = float(np.mean((measured >= ours.lo) & (measured <= ours.hi)))
     best = float(measured[k_meas - 1])

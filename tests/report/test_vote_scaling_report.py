@@ -90,3 +90,17 @@ def test_the_measured_band_covers_the_task_curve_and_narrows_with_items() -> Non
         band = measured_uncertainty(per_item, np.arange(1, 16))
         widths[n] = float(np.mean(band.hi - band.lo))
     assert widths[400] < 0.5 * widths[40]  # ~1/sqrt(items)
+
+
+def test_the_measured_best_k_is_chosen_among_the_candidates_given() -> None:
+    pools = mixture_pools(100, 12, 0.5, 0.85, 0.4, seed=5)
+    per_item = subset_vote_curves([item_counts(p.answers, p.gold) for p in pools], np.arange(1, 13))
+    odd = np.arange(1, 13, 2)
+    everywhere = measured_uncertainty(per_item, np.arange(1, 13), seed=1)
+    only_odd = measured_uncertainty(per_item, np.arange(1, 13), seed=1, k_star_candidates=odd)
+    assert only_odd.k_star_lo % 2 == 1 and only_odd.k_star_hi % 2 == 1
+    assert np.array_equal(only_odd.lo, everywhere.lo)  # the band itself does not depend on the candidates
+    odd_columns = measured_uncertainty(per_item[:, odd - 1], odd, seed=1)
+    assert (odd_columns.k_star_lo, odd_columns.k_star_hi) == (only_odd.k_star_lo, only_odd.k_star_hi)
+    with pytest.raises(ValueError, match="among ks"):
+        measured_uncertainty(per_item, np.arange(1, 13), k_star_candidates=[20])

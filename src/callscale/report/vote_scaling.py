@@ -229,14 +229,21 @@ class MeasuredBand:
 
 
 def measured_uncertainty(
-    per_item: ArrayLike, ks: ArrayLike, *, n_boot: int = 400, level: float = 0.9, seed: int = 0
+    per_item: ArrayLike,
+    ks: ArrayLike,
+    *,
+    n_boot: int = 400,
+    level: float = 0.9,
+    seed: int = 0,
+    k_star_candidates: ArrayLike | None = None,
 ) -> MeasuredBand:
     """Intervals for the measured curve and its best K when the items are a sample of the task's.
 
     ``per_item`` holds each item's exact subset-average curve (items × K). Items are resampled with
     replacement; since each item's curve carries its own samples' noise, the band covers both where
     the items fall and how their few samples fell. A prediction inside the band agrees with the task's
-    curve as far as these items can tell.
+    curve as far as these items can tell. The best K is the argmax over ``k_star_candidates``
+    (default: all of ``ks``).
 
     >>> band = measured_uncertainty(np.array([[0.0, 0.0], [1.0, 1.0]] * 10), [1, 2], n_boot=200)
     >>> bool(band.lo[0] < 0.5 < band.hi[0]), band.k_star_lo
@@ -248,7 +255,10 @@ def measured_uncertainty(
     means = np.stack([curves[d].mean(axis=0) for d in draws])
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [tail, 1.0 - tail], axis=0)
-    stars = k[np.argmax(means, axis=1)]
+    cand = np.flatnonzero(np.isin(k, k if k_star_candidates is None else np.asarray(k_star_candidates)))
+    if cand.size == 0:
+        raise ValueError("k_star_candidates must be among ks")
+    stars = k[cand[np.argmax(means[:, cand], axis=1)]]
     k_lo, k_hi = np.quantile(stars, [tail, 1.0 - tail], method="inverted_cdf")
     return MeasuredBand(np.asarray(lo), np.asarray(hi), int(k_lo), int(k_hi), level)
 

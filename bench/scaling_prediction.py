@@ -15,6 +15,7 @@ of K where the measured curve lies in our 90 % bootstrap band, and in the 95 % l
     python bench/scaling_prediction.py                      # simulated scenarios
     python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
     python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --windows
+    python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --windows --pool-items 100
 """
 
 from __future__ import annotations
@@ -302,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
         "(which block is drawn first is chance; one block is a single noisy draw)",
     )
     parser.add_argument("--items", type=int, default=500, help="items per simulated scenario")
+    parser.add_argument(
+        "--pool-items",
+        type=int,
+        help="with --pool: use only the first N items of each pool (the shrinkage predictor learns its prior "
+        "across items, so its error depends on how many there are; Chen's law fits each item alone)",
+    )
     parser.add_argument("--samples", type=int, default=64, help="samples per item (M) in simulations")
     parser.add_argument("--fit", type=int, default=5, help="samples per item used for fitting")
     parser.add_argument("--boot", type=int, default=100, help="bootstrap replicates for the bands")
@@ -312,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.pool is not None:
         for path in args.pool:
             pool = read_pool_jsonl(path)
+            if args.pool_items is not None:
+                if not 0 < args.pool_items <= len(pool):
+                    parser.error(f"--pool-items {args.pool_items}: {path} has {len(pool)} items")
+                pool = pool[: args.pool_items]
             m = min(len(item.answers) for item in pool)
             offsets = range(0, m - args.fit + 1, args.fit) if args.windows else [0]
             for offset in offsets:

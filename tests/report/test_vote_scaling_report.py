@@ -104,3 +104,23 @@ def test_the_measured_best_k_is_chosen_among_the_candidates_given() -> None:
     assert (odd_columns.k_star_lo, odd_columns.k_star_hi) == (only_odd.k_star_lo, only_odd.k_star_hi)
     with pytest.raises(ValueError, match="among ks"):
         measured_uncertainty(per_item, np.arange(1, 13), k_star_candidates=[20])
+
+
+def test_beyond_the_sampled_k_the_prediction_uses_every_sample() -> None:
+    # Inverse U (paper: α = .5, p = .85 / .4): the sampled K ≤ 15 only see the rise and the start of the fall.
+    pools = mixture_pools(300, 15, 0.5, 0.85, 0.4, seed=3)
+    result = analyze_pools("mix", pools, fit_on=5, predict_to=61, n_boot=20)
+    counts = [item_counts(p.answers, p.gold) for p in pools]
+    again = predict_vote_curve(counts, result.predicted_k, n_boot=20, seed=0)
+    assert result.predicted_all == again.mean.tolist()
+    assert result.k_star_all == again.k_star and result.k_star_all_interval == [again.k_star_lo, again.k_star_hi]
+    assert len(result.predicted_all_lo) == len(result.predicted_all_hi) == len(result.predicted_k)
+    k = np.array(result.predicted_k)
+    beyond = k > 15
+    truth = mixture_accuracy(0.5, 0.85, 0.4, k[beyond])
+    error_all = np.abs(np.array(result.predicted_all)[beyond] - truth).mean()
+    error_first = np.abs(np.array(result.predicted)[beyond] - truth).mean()
+    assert error_all < 0.03 and error_all < error_first
+    # Fitting on every sample leaves nothing beyond: no second prediction.
+    assert analyze_pools("mix", pools, fit_on=15, predict_to=61, n_boot=0).k_star_all is None
+    assert analyze_pools("mix", pools, fit_on=5, predict_to=15, n_boot=0).predicted_all == []

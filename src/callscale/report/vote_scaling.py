@@ -121,6 +121,11 @@ class VoteScaling:
     measured_hi: list[float] = field(default_factory=list)
     k_star_measured_interval: list[int] = field(default_factory=list)
     blocks: list[dict[str, float]] = field(default_factory=list)
+    predicted_all: list[float] = field(default_factory=list)
+    predicted_all_lo: list[float] = field(default_factory=list)
+    predicted_all_hi: list[float] = field(default_factory=list)
+    k_star_all: int | None = None
+    k_star_all_interval: list[int] = field(default_factory=list)
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
 
@@ -163,6 +168,10 @@ def analyze_pools(
     chen_fit = fit_chen_law_pool(early)
     chen = chen_fit.predict(predicted_k)
     within = slice(0, m)
+    # Beyond the sampled K the best prediction uses every sample paid for, not only the first few.
+    everything = (
+        predict_vote_curve(counts, predicted_k, n_boot=n_boot, seed=seed) if fit_on < m and horizon > m else None
+    )
     coverage = coverage_curve(counts, ks)
     law = fit_coverage_law(ks[np.isfinite(coverage) & (coverage > 0)], coverage[np.isfinite(coverage) & (coverage > 0)]) \
         if (coverage > 0).sum() >= 2 else None
@@ -212,6 +221,11 @@ def analyze_pools(
         measured_hi=measured_band.hi.tolist(),
         k_star_measured_interval=[measured_band.k_star_lo, measured_band.k_star_hi],
         blocks=block_predictions(pools, fit_on, measured, predicted_k, prior.penalty),
+        predicted_all=[] if everything is None else everything.mean.tolist(),
+        predicted_all_lo=[] if everything is None else everything.lo.tolist(),
+        predicted_all_hi=[] if everything is None else everything.hi.tolist(),
+        k_star_all=None if everything is None else int(everything.k_star),
+        k_star_all_interval=[] if everything is None else [int(everything.k_star_lo), int(everything.k_star_hi)],
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
@@ -343,6 +357,12 @@ def _plots(result: VoteScaling, out: Path) -> dict[str, str]:
             rk, lo, hi = (np.array(v) for v in (result.range_k, result.range_lo, result.range_hi))
             ax.errorbar(rk, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor="C2", capsize=3,
                         label=f"range any prior fitting {result.fit_on} samples allows ({result.range_level:.0%})")
+        if result.predicted_all:
+            beyond = pk >= result.samples
+            ax.fill_between(pk[beyond], np.array(result.predicted_all_lo)[beyond],
+                            np.array(result.predicted_all_hi)[beyond], alpha=0.2, color="C4")
+            ax.plot(pk[beyond], np.array(result.predicted_all)[beyond], "-", color="C4",
+                    label=f"ours beyond K = M, fit on all {result.samples} samples/item (90 % band)")
         ax.plot(k, result.measured, "ko", ms=3, label=f"measured ({result.samples} samples/item)")
         ax.axvline(result.k_star_predicted, color="C0", lw=0.8)
         ax.axvline(result.k_star_measured, color="k", lw=0.8, ls=":")
@@ -378,6 +398,9 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
              f"one (ours, from {r.fit_on} samples/item)",
              f"— (the predicted best K lies beyond the sampled K ≤ {r.samples})" if r.k_star_loss is None
              else f"{r.k_star_loss:.4f}"),
+            *([(f"best K predicted from all {r.samples} samples/item (ours; what to use beyond K = M)",
+                f"{r.k_star_all} (90 % interval under its smooth prior {r.k_star_all_interval[0]}–"
+                f"{r.k_star_all_interval[1]})")] if r.k_star_all is not None else []),
             ("smoothing of our prior over p (penalty, chosen by cross-validation over items)",
              "—" if r.prior_penalty is None else f"{r.prior_penalty:g}"),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),

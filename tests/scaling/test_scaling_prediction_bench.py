@@ -1,0 +1,39 @@
+"""Smoke test of bench/scaling_prediction.py on the first items of a committed real pool."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench" / "scaling_prediction.py"
+POOL = ROOT / "studies" / "vote_scaling" / "pools" / "arithmetic.jsonl"
+
+
+@pytest.fixture()
+def bench(monkeypatch: pytest.MonkeyPatch) -> object:
+    spec = importlib.util.spec_from_file_location("scaling_prediction", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "scaling_prediction", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_evaluates_the_first_items_of_a_pool(bench: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--pool", str(POOL), "--pool-items", "40", "--boot", "5"]) == 0  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("arithmetic"))
+    mae_ours, mae_chen = (float(x) for x in row.split()[1:3])
+    assert 0.0 < mae_ours < 0.2 and 0.0 < mae_chen < 0.2
+    assert "ours lower in" in out and "of 1 scenarios" in out
+
+
+def test_bench_rejects_more_items_than_the_pool_has(bench: object, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--pool", str(POOL), "--pool-items", "100000"])  # type: ignore[attr-defined]
+    assert exc.value.code == 2
+    assert "arithmetic.jsonl" in capsys.readouterr().err

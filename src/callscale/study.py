@@ -40,10 +40,10 @@ class StudyPart:
 
 
 FULL: tuple[StudyPart, ...] = (
-    StudyPart("arithmetic", "arithmetic", 100, PoolSpec(DEFAULT_MODEL, 32, temperature=0.8, max_tokens=16)),
-    StudyPart("graded_arithmetic", "generated_arithmetic", 120,
+    StudyPart("arithmetic", "arithmetic", 300, PoolSpec(DEFAULT_MODEL, 32, temperature=0.8, max_tokens=16)),
+    StudyPart("graded_arithmetic", "generated_arithmetic", 300,
               PoolSpec(DEFAULT_MODEL, 32, temperature=0.8, max_tokens=16), subset_seed=0),
-    StudyPart("arc_easy_permuted", "arc_easy", 100,
+    StudyPart("arc_easy_permuted", "arc_easy", 300,
               PoolSpec(DEFAULT_MODEL, 16, temperature=1.0, max_tokens=8, permute=True), logprobs=True),
 )
 

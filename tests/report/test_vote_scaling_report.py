@@ -121,6 +121,11 @@ def test_beyond_the_sampled_k_the_prediction_uses_every_sample() -> None:
     error_all = np.abs(np.array(result.predicted_all)[beyond] - truth).mean()
     error_first = np.abs(np.array(result.predicted)[beyond] - truth).mean()
     assert error_all < 0.03 and error_all < error_first
+    # In-sample, the all-sample curve follows the measured one (the mixture is in the prior's family).
+    within = k <= 15
+    assert result.mae_all == pytest.approx(np.abs(np.array(result.predicted_all)[within] - result.measured).mean())
+    assert result.mae_all < 0.02
     # Fitting on every sample leaves nothing beyond: no second prediction.
-    assert analyze_pools("mix", pools, fit_on=15, predict_to=61, n_boot=0).k_star_all is None
+    fitted_on_all = analyze_pools("mix", pools, fit_on=15, predict_to=61, n_boot=0)
+    assert fitted_on_all.k_star_all is None and fitted_on_all.mae_all is None
     assert analyze_pools("mix", pools, fit_on=5, predict_to=15, n_boot=0).predicted_all == []

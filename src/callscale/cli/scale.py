@@ -123,7 +123,7 @@ def scale(
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
                                     "easy_fraction", "hard_fraction", "prior_penalty", "k_star_loss", "blocks",
-                                    "k_star_measured_interval", "k_star_all", "k_star_all_interval", "calls")}
+                                    "k_star_measured_interval", "k_star_all", "k_star_all_interval", "mae_all", "calls")}
         | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
            "likelihood_range": {"level": r.range_level,
                                 "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}
@@ -152,7 +152,8 @@ def render(summary: dict[str, Any]) -> None:
         if p["k_star_all"] is not None:
             a_lo, a_hi = p["k_star_all_interval"]
             stdout.print(f"  best K predicted from all {p['samples']} samples/item (what to use beyond K={p['samples']}): "
-                         f"{p['k_star_all']} (90 % {a_lo}–{a_hi})")
+                         f"{p['k_star_all']} (90 % {a_lo}–{a_hi}; in-sample MAE over K ≤ {p['samples']} "
+                         f"{p['mae_all']:.4f})")
         span = p["likelihood_range"]
         if span["k"]:
             stdout.print(f"  what {p['fit_on']} samples/item allow, any prior ({span['level']:.0%} likelihood range): "

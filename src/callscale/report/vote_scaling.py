@@ -207,8 +207,8 @@ def analyze_pools(
         k_enough_predicted=k_enough(predicted_k, ours.mean),
         chen=chen.tolist(),
         k_star_chen=int(predicted_k[int(np.argmax(chen))]),
-        mae_ours=float(np.abs(ours.mean[within] - measured).mean()),
-        mae_chen=float(np.abs(chen[within] - measured).mean()),
+        mae_ours=_mae(ours.mean[within], measured),
+        mae_chen=_mae(chen[within], measured),
         coverage=coverage.tolist(),
         coverage_law={"a": law.a, "b": law.b} if law else {},
         logprob_curve=logprob_curve,
@@ -228,10 +228,15 @@ def analyze_pools(
         k_star_all=None if everything is None else int(everything.k_star),
         k_star_all_interval=[] if everything is None else [int(everything.k_star_lo), int(everything.k_star_hi)],
         # In-sample misfit: where the prior's family cannot follow the measured curve, distrust its extrapolation.
-        mae_all=None if everything is None else float(np.abs(everything.mean[within] - measured).mean()),
+        mae_all=None if everything is None else _mae(everything.mean[within], measured),
         settings=dict(settings or {}),
         calls=dict(calls or {}),
     )
+
+
+def _mae(predicted: ArrayLike, measured: ArrayLike) -> float:
+    """Mean absolute difference of a predicted curve from the measured one at the same K."""
+    return float(np.abs(np.asarray(predicted) - np.asarray(measured)).mean())
 
 
 @dataclass(frozen=True)
@@ -305,8 +310,8 @@ def block_predictions(
         chen = fit_chen_law_pool(counts).predict(predicted_k)
         out.append({
             "offset": offset,
-            "mae_ours": float(np.abs(ours.mean[within] - curve).mean()),
-            "mae_chen": float(np.abs(chen[within] - curve).mean()),
+            "mae_ours": _mae(ours.mean[within], curve),
+            "mae_chen": _mae(chen[within], curve),
             "k_star": int(ours.k_star),
         })
     return out

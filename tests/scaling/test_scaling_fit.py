@@ -10,6 +10,7 @@ from callscale.scaling.estimate import ItemCounts, coverage_curve, item_counts, 
 from callscale.scaling.fit import (
     FALLBACK_PENALTY,
     PENALTY_CANDIDATES,
+    PROFILE_BANDS,
     AnswerPrior,
     CoverageLaw,
     CurvePrediction,
@@ -22,7 +23,7 @@ from callscale.scaling.fit import (
     select_penalty,
     wrong_profiles,
 )
-from callscale.scaling.theory import binary_vote_accuracy, vote_accuracy
+from callscale.scaling.theory import binary_vote_accuracy, vote_accuracy, vote_accuracy_curves
 
 FIT_K = np.array([2, 5, 10, 20, 50, 100])
 
@@ -203,6 +204,48 @@ def test_prior_with_too_few_wrong_answers_is_refused_not_averaged() -> None:
     with pytest.raises(ValueError, match="repeats 6 different wrong answers"):
         predict_vote_curve(many, [1, 3], prior=prior, n_boot=0)
     assert predict_vote_curve(few, [1, 3], prior=prior, n_boot=0).mean[0] == pytest.approx(0.6, abs=0.05)
+
+
+def _errs_by_difficulty(rng: np.random.Generator, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Items that are rarely right repeat one wrong answer; items right a third of the time scatter
+    their errors over answers that never repeat (how the real free-form pools behave)."""
+    hard = rng.random(n_items) < 0.7
+    pc = np.where(hard, rng.beta(1, 30, n_items), rng.beta(6, 12, n_items))
+    top = np.where(hard, 0.6, 0.1) * (1 - pc)
+    return pc, np.column_stack([top, 0.5 * top]), 1 - pc - 1.5 * top
+
+
+def _draw(pc: np.ndarray, wrong: np.ndarray, diffuse: np.ndarray, m: int, rng: np.random.Generator) -> list[ItemCounts]:
+    out = []
+    for i in range(pc.size):
+        d = rng.choice(4, size=m, p=[pc[i], *wrong[i], diffuse[i]])
+        reps = sorted((int(x) for x in np.bincount(d[d < 3], minlength=3)[1:] if x), reverse=True)
+        out.append(ItemCounts(int((d == 0).sum()), tuple(sorted(reps + [1] * int((d == 3).sum()), reverse=True))))
+    return out
+
+
+def test_profiles_that_depend_on_p_follow_a_task_a_product_prior_cannot() -> None:
+    ks = np.arange(1, 100, 6)
+    err: dict[str, list[float]] = {"banded": [], "product": []}
+    for seed in (1, 2, 3):
+        rng = np.random.default_rng(seed)
+        pc, wrong, diffuse = _errs_by_difficulty(rng, 400)
+        truth = vote_accuracy_curves(pc, wrong, int(ks.max()), p_diffuse=diffuse)[:, ks - 1].mean(axis=0)
+        counts = _draw(pc, wrong, diffuse, 24, rng)
+        banded = fit_answer_prior(counts, penalty=0.1)
+        product = fit_answer_prior(counts, penalty=0.1, band_edges=())
+        assert banded.band_edges == PROFILE_BANDS and product.band_edges == ()
+        # the product prior's weights are an outer product; the banded ones are not
+        assert np.linalg.matrix_rank(product.weights, tol=1e-9 * product.weights.max()) == 1
+        assert np.linalg.matrix_rank(banded.weights, tol=1e-9 * banded.weights.max()) > 1
+        for name, prior in (("banded", banded), ("product", product)):
+            err[name].append(float(np.abs(predict_vote_curve(counts, ks, prior=prior, n_boot=0).mean - truth).mean()))
+    assert np.mean(err["banded"]) < 0.01 and np.mean(err["banded"]) < 0.5 * np.mean(err["product"]), err
+    # warm-started refits (the bootstrap's) keep the bands
+    assert fit_answer_prior(counts, penalty=0.1, start=banded, iterations=2).band_edges == PROFILE_BANDS
+    for bad in ((0.5, 0.2), (0.0, 0.5), (0.3, 1.2), (0.2, 0.2)):
+        with pytest.raises(ValueError, match="band_edges"):
+            fit_answer_prior(counts, penalty=0.1, band_edges=bad)
 
 
 def _binary_items(ps: np.ndarray, n: int, rng: np.random.Generator) -> list[ItemCounts]:

@@ -8,7 +8,8 @@
   the correct answer has probability p and the wrong mass 1 − p is split by a profile (shares of the
   wrong answers and of never-repeating answers, :func:`wrong_profiles`). The prior over the grid — a
   smooth density over p (a log-spline with point masses at 0 and 1, Efron's g-modelling) times weights
-  over profiles — is fitted across items by penalised marginal likelihood, so every item is shrunk
+  over profiles that differ between bands of p (``PROFILE_BANDS``: how an item errs depends on how often
+  it is right) — is fitted across items by penalised marginal likelihood, so every item is shrunk
   toward what the other items say; how smooth the density must be is chosen by cross-validation over
   items (:func:`select_penalty`); abstaining gets a beta prior fitted by beta-binomial likelihood.
   Each item's posterior is pushed through the exact vote formula (abstains by exact beta-binomial
@@ -38,6 +39,7 @@ BoolArray = NDArray[np.bool_]
 __all__ = [
     "FALLBACK_PENALTY",
     "PENALTY_CANDIDATES",
+    "PROFILE_BANDS",
     "AnswerPrior",
     "ChenLawFit",
     "CoverageLaw",
@@ -312,9 +314,10 @@ class AnswerPrior:
 
     The distribution of non-abstaining answers is a grid point (p, profile): the correct answer has
     probability p, the wrong mass 1 − p is split by one of ``profiles`` (rows: shares of wrong answers
-    1..J and the diffuse share). ``weights[i, j]`` is the prior mass of (p_grid[i], profiles[j]); it is a
-    product of a smooth density over p (log-spline coefficients ``coef``) and profile weights. The
-    abstain rate has a Beta(abstain_a, abstain_b) prior (abstain_a = 0 means no item abstains).
+    1..J and the diffuse share). ``weights[i, j]`` is the prior mass of (p_grid[i], profiles[j]): a smooth
+    density over p (log-spline coefficients ``coef``) times profile weights shared by the p in one band
+    (``band_edges`` cut [0, 1] into bands; no edges, one set of weights for every p). The abstain rate
+    has a Beta(abstain_a, abstain_b) prior (abstain_a = 0 means no item abstains).
     """
 
     p_grid: FloatArray
@@ -325,6 +328,7 @@ class AnswerPrior:
     coef: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
     df: int = 12
     penalty: float = 0.03
+    band_edges: tuple[float, ...] = ()
 
     @property
     def n_explicit(self) -> int:
@@ -556,30 +560,51 @@ def _newton_spline(
     return coef
 
 
-def _fit_product_prior(
+def _band_of(p_grid: FloatArray, band_edges: Sequence[float]) -> IntArray:
+    """The band of each grid p (0 .. len(band_edges)); a band starts at its lower edge."""
+    return np.asarray(np.digitize(p_grid, np.asarray(band_edges, dtype=float)), dtype=np.int64)
+
+
+def _band_profile_weights(weights: FloatArray, band_of: IntArray) -> FloatArray:
+    """Each band's profile weights (rows summing to 1) recovered from a prior's (P, Q) weights."""
+    per_band = np.zeros((int(band_of.max()) + 1, weights.shape[1]))
+    np.add.at(per_band, band_of, weights)
+    totals = per_band.sum(axis=1, keepdims=True)
+    uniform = np.full_like(per_band, 1.0 / weights.shape[1])
+    return np.asarray(np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), uniform), dtype=float)
+
+
+def _fit_banded_prior(
     lik: FloatArray,
     mult: FloatArray,
     basis: FloatArray,
     penalty: float,
     iterations: int,
     coef: FloatArray,
-    profile_weights: FloatArray,
+    band_weights: FloatArray,
+    band_of: IntArray,
 ) -> tuple[FloatArray, FloatArray]:
-    """Penalised marginal likelihood for w(p, q) = g(p)·h(q), log g a spline (Efron's g-modelling).
+    """Penalised marginal likelihood for w(p, q) = g(p)·h_b(p)(q), log g a spline (Efron's g-modelling).
 
-    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row. Alternates a Newton fit of
-    the spline coefficients (penalty·‖coef‖²) with an EM step for the profile weights h.
+    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row, ``band_of`` maps each p to
+    its band and ``band_weights`` (B, Q) holds each band's profile weights. Alternates a Newton fit of
+    the spline coefficients (penalty·‖coef‖²) with an EM step for every band's profile weights.
     """
-    total = mult.sum()
-    h = profile_weights.copy()
+    h = band_weights.copy()
     for _ in range(iterations):
-        coef = _newton_spline(lik @ h, mult, basis, penalty, coef)
+        coef = _newton_spline(np.einsum("spq,pq->sp", lik, h[band_of]), mult, basis, penalty, coef)
         g = _density(basis, coef)
-        joint = lik * g[None, :, None] * h[None, None, :]
+        joint = lik * g[None, :, None] * h[band_of][None, :, :]
         norm = np.maximum(joint.sum(axis=(1, 2)), 1e-300)
-        h = np.einsum("spq,s->q", joint, mult / norm) / total
+        expected = np.einsum("spq,s->pq", joint, mult / norm)  # expected items at each (p, q)
+        h = _band_profile_weights(expected, band_of)
     return coef, h
 
+
+PROFILE_BANDS = (0.05, 0.15, 0.35)
+"""Edges of the bands of p whose items share profile weights: an item right 30 % of the time errs
+differently from one that is almost never right (a product prior over p and profiles overstates the
+vote gain of the hard items), and the bands are finest where p meets the share of the top wrong answer."""
 
 PENALTY_CANDIDATES = (1.0, 0.3, 0.1, 0.03)
 """Smoothing penalties :func:`select_penalty` chooses among (a larger penalty, a smoother density over p)."""
@@ -612,6 +637,7 @@ def select_penalty(
     profiles: ArrayLike | None = None,
     df: int = 12,
     iterations: int = 30,
+    band_edges: Sequence[float] = PROFILE_BANDS,
 ) -> float:
     """The smoothing penalty whose prior best predicts held-out items (``folds``-fold cross-validation).
 
@@ -638,7 +664,9 @@ def select_penalty(
         train = [c for c, h in zip(counts, held, strict=True) if not h]
         test_loglik = _log_likelihood([c for c, h in zip(counts, held, strict=True) if h], pg, prof)
         for i, penalty in enumerate(candidates):
-            prior = fit_answer_prior(train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations)
+            prior = fit_answer_prior(
+                train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations, band_edges=band_edges
+            )
             with np.errstate(divide="ignore"):
                 log_w = np.log(prior.weights.ravel())
             scores[i] += float(special.logsumexp(test_loglik + log_w[None, :], axis=1).sum())
@@ -654,14 +682,15 @@ def fit_answer_prior(
     penalty: float | None = None,
     iterations: int = 30,
     start: AnswerPrior | None = None,
+    band_edges: Sequence[float] = PROFILE_BANDS,
 ) -> AnswerPrior:
     """Fit the prior over answer distributions across items by penalised marginal likelihood.
 
-    The prior is a product: a smooth density over p (log of a cubic spline with ``df`` degrees of freedom
-    plus point masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients, chosen by
-    :func:`select_penalty` unless given) times weights over the wrong-answer ``profiles`` (default
-    :func:`wrong_profiles`, with enough explicit wrong answers for the data). ``start`` warm-starts the
-    optimisation (used by the bootstrap).
+    The prior is a smooth density over p (log of a cubic spline with ``df`` degrees of freedom plus point
+    masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients, chosen by :func:`select_penalty`
+    unless given) times weights over the wrong-answer ``profiles`` (default :func:`wrong_profiles`, with
+    enough explicit wrong answers for the data), one set of weights per band of p cut at ``band_edges``
+    (none: a product of the two). ``start`` warm-starts the optimisation (used by the bootstrap).
 
     >>> prior = fit_answer_prior([ItemCounts(4, (1,)), ItemCounts(1, (3, 1))] * 20)
     >>> bool(abs(prior.weights.sum() - 1.0) < 1e-9)
@@ -677,25 +706,40 @@ def fit_answer_prior(
         raise ValueError("each profile is a row of non-negative shares summing to 1")
     if prof.shape[1] - 1 < needed:
         raise ValueError(f"profiles need at least {needed} explicit wrong answers for these counts")
+    edges = tuple(float(e) for e in band_edges)
+    if any(not 0.0 < e < 1.0 for e in edges) or list(edges) != sorted(set(edges)):
+        raise ValueError("band_edges must be increasing and inside (0, 1)")
     if penalty is None:
-        penalty = select_penalty(counts, p_grid=pg, profiles=prof, df=df, iterations=iterations)
+        penalty = select_penalty(
+            counts, p_grid=pg, profiles=prof, df=df, iterations=iterations, band_edges=edges
+        )
     sigs, inverse = signature_table(counts)
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
     loglik = _log_likelihood(sigs, pg, prof)
     lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), pg.size, prof.shape[0])
     basis = _spline_basis(pg, df)
+    band_of = _band_of(pg, edges)
+    n_bands = int(band_of.max()) + 1
     if (
         start is not None
         and start.coef.size == basis.shape[1]
         and start.weights.shape == (pg.size, prof.shape[0])
     ):
-        coef0, h0 = start.coef, start.weights.sum(axis=0)
+        coef, h = _fit_banded_prior(
+            lik, mult, basis, penalty, iterations, start.coef, _band_profile_weights(start.weights, band_of), band_of
+        )
     else:
-        coef0, h0 = np.zeros(basis.shape[1]), np.full(prof.shape[0], 1.0 / prof.shape[0])
-    coef, h = _fit_product_prior(lik, mult, basis, penalty, iterations, coef0, h0)
+        one_band = np.zeros(pg.size, dtype=np.int64)
+        flat = np.full((1, prof.shape[0]), 1.0 / prof.shape[0])
+        coef, h = _fit_banded_prior(lik, mult, basis, penalty, iterations, np.zeros(basis.shape[1]), flat, one_band)
+        if n_bands > 1:
+            # The bands start from the product fit: from flat profile weights the alternation stalls on a
+            # worse optimum of the penalised likelihood (lower on every real and simulated pool checked).
+            h = np.repeat(h, n_bands, axis=0)
+            coef, h = _fit_banded_prior(lik, mult, basis, penalty, iterations, coef, h, band_of)
     a, b = _fit_abstain_prior(counts) if start is None else (start.abstain_a, start.abstain_b)
-    weights = np.outer(_density(basis, coef), h)
-    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty)
+    weights = _density(basis, coef)[:, None] * h[band_of]
+    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty, edges)
 
 
 def thinning_matrix(ks: IntArray, a: float, b: float) -> FloatArray:
@@ -805,6 +849,8 @@ def predict_vote_curve(
     lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), n_p, n_q)
     basis = _spline_basis(fitted.p_grid, fitted.df)
     use_spline = fitted.coef.size == basis.shape[1]
+    band_of = _band_of(fitted.p_grid, fitted.band_edges)
+    band_weights = _band_profile_weights(fitted.weights, band_of)
     reps = np.empty((n_boot, ks.size))
     stars = np.empty(n_boot, dtype=np.int64)
     mult_int = mult.astype(np.int64)
@@ -816,10 +862,10 @@ def predict_vote_curve(
                 if penalty_range is None
                 else float(np.exp(rng.uniform(np.log(penalty_range[0]), np.log(penalty_range[1]))))
             )
-            coef_b, h_b = _fit_product_prior(
-                lik, draw, basis, penalty, boot_iterations, fitted.coef, fitted.weights.sum(axis=0)
+            coef_b, h_b = _fit_banded_prior(
+                lik, draw, basis, penalty, boot_iterations, fitted.coef, band_weights, band_of
             )
-            w_b = np.outer(_density(basis, coef_b), h_b).ravel()
+            w_b = (_density(basis, coef_b)[:, None] * h_b[band_of]).ravel()
         else:
             w_b = fitted.weights.ravel()
         post_b = _posterior(loglik, w_b / w_b.sum())

@@ -30,6 +30,11 @@ def test_bench_evaluates_the_first_items_of_a_pool(bench: object, capsys: pytest
     mae_ours, mae_chen = (float(x) for x in row.split()[1:3])
     assert 0.0 < mae_ours < 0.2 and 0.0 < mae_chen < 0.2
     assert "ours lower in" in out and "of 1 scenarios" in out
+    # the K*-within-noise count agrees with the row's accuracy lost and the measured curve's noise
+    cells = row.split()
+    lost_ours, lost_chen, noise = float(cells[11]), float(cells[12]), float(cells[16])
+    within = next(line for line in out.splitlines() if "within the measured curve's noise" in line)
+    assert f"ours {int(lost_ours <= noise)}, Chen {int(lost_chen <= noise)} of 1" in within
 
 
 def test_bench_rejects_more_items_than_the_pool_has(bench: object, capsys: pytest.CaptureFixture[str]) -> None:

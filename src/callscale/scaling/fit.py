@@ -566,7 +566,8 @@ def _band_of(p_grid: FloatArray, band_edges: Sequence[float]) -> IntArray:
 
 
 def _band_profile_weights(weights: FloatArray, band_of: IntArray) -> FloatArray:
-    """Each band's profile weights (rows summing to 1) recovered from a prior's (P, Q) weights."""
+    """Each band's profile weights (rows summing to 1) from (P, Q) prior weights or expected item counts;
+    a band without mass gets uniform weights."""
     per_band = np.zeros((int(band_of.max()) + 1, weights.shape[1]))
     np.add.at(per_band, band_of, weights)
     totals = per_band.sum(axis=1, keepdims=True)
@@ -602,9 +603,10 @@ def _fit_banded_prior(
 
 
 PROFILE_BANDS = (0.05, 0.15, 0.35)
-"""Edges of the bands of p whose items share profile weights: an item right 30 % of the time errs
-differently from one that is almost never right (a product prior over p and profiles overstates the
-vote gain of the hard items), and the bands are finest where p meets the share of the top wrong answer."""
+"""Edges of the bands of p whose items share profile weights. An item right 30 % of the time errs
+differently from one that is almost never right: with one set of weights for all p, the few items that
+are sometimes right inherit the scattered errors of the many that never are, and their vote gain is
+overstated. The bands are finest where p meets the share of the top wrong answer."""
 
 PENALTY_CANDIDATES = (1.0, 0.3, 0.1, 0.03)
 """Smoothing penalties :func:`select_penalty` chooses among (a larger penalty, a smoother density over p)."""

@@ -219,8 +219,8 @@ def _draw(pc: np.ndarray, wrong: np.ndarray, diffuse: np.ndarray, m: int, rng: n
     out = []
     for i in range(pc.size):
         d = rng.choice(4, size=m, p=[pc[i], *wrong[i], diffuse[i]])
-        reps = sorted((int(x) for x in np.bincount(d[d < 3], minlength=3)[1:] if x), reverse=True)
-        out.append(ItemCounts(int((d == 0).sum()), tuple(sorted(reps + [1] * int((d == 3).sum()), reverse=True))))
+        answers = ["gold" if x == 0 else f"w{x}" if x < 3 else f"u{i}-{t}" for t, x in enumerate(d)]
+        out.append(item_counts(answers, "gold"))
     return out
 
 

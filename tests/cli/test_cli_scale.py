@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from callscale.cli import app
-from callscale.scaling.fit import EXTEND_MAX, PENALTY_CANDIDATES, PROFILE_BANDS
+from callscale.scaling.fit import BASE_CONCENTRATION, EXTEND_MAX, PENALTY_CANDIDATES, PROFILE_BANDS
 
 runner = CliRunner()
 
@@ -29,8 +29,11 @@ def test_scale_predicts_past_k_150_with_a_likelihood_range(tmp_path: Path) -> No
     assert 1 <= part["k_star_predicted"] <= 301
     assert part["prior_penalty"] in PENALTY_CANDIDATES  # 30 items: chosen by cross-validation
     assert part["prior_bands"] == list(PROFILE_BANDS)
+    base_a, base_b = part["prior_base"]  # the simulated items are sometimes right, sometimes not
+    assert base_a > 0 and base_b > 0 and base_a + base_b <= BASE_CONCENTRATION + 1e-9
     html = (report / "index.html").read_text()
     assert "chosen by cross-validation" in html and "bands cut at p = 0.05, 0.15, 0.35" in html
+    assert f"Beta({base_a:.3g}, {base_b:.3g})" in html
     lo, hi = part["k_star_measured_interval"]
     assert 1 <= lo <= hi <= 8 and len(full["measured_lo"]) == len(full["measured"]) == 8
     assert [b["offset"] for b in part["blocks"]] == [0]  # 8 samples hold one block of 5

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from callscale.scaling.estimate import ItemCounts, coverage_curve, item_counts, pass_at_k, subset_vote_curves
 from callscale.scaling.fit import (
+    BASE_CONCENTRATION,
     FALLBACK_PENALTY,
     PENALTY_CANDIDATES,
     PROFILE_BANDS,
@@ -16,6 +17,7 @@ from callscale.scaling.fit import (
     CurvePrediction,
     chen_law,
     fit_answer_prior,
+    fit_base_law,
     fit_chen_law,
     fit_chen_law_pool,
     fit_coverage_law,
@@ -246,6 +248,53 @@ def test_profiles_that_depend_on_p_follow_a_task_a_product_prior_cannot() -> Non
     for bad in ((0.5, 0.2), (0.0, 0.5), (0.3, 1.2), (0.2, 0.2)):
         with pytest.raises(ValueError, match="band_edges"):
             fit_answer_prior(counts, penalty=0.1, band_edges=bad)
+
+
+def test_base_law_is_the_beta_binomial_fit_with_its_concentration_capped() -> None:
+    rng = np.random.default_rng(4)
+    # Items spread toward both ends: the fitted law is U-shaped (a + b < 2) and the cap does not bind.
+    spread = _binary_items(rng.beta(0.3, 0.5, 600), 5, rng)
+    k = np.array([c.correct for c in spread])
+
+    def neg(x: np.ndarray) -> float:
+        return -float(stats.betabinom.logpmf(k, 5, *np.exp(x)).sum())
+
+    brute = np.exp(optimize.minimize(neg, np.zeros(2), method="L-BFGS-B").x)
+    law = fit_base_law(spread)
+    assert law is not None and sum(law) < BASE_CONCENTRATION
+    assert np.allclose(law, brute, rtol=0.02), (law, brute)
+    # Items all alike: the likelihood wants a point; the law keeps the mean with a + b = 2.
+    alike = _binary_items(np.full(600, 0.3), 5, rng)
+    a, b = fit_base_law(alike) or (0.0, 0.0)
+    rate = np.mean([c.correct for c in alike]) / 5
+    assert a + b == pytest.approx(BASE_CONCENTRATION) and a / (a + b) == pytest.approx(rate, abs=0.01)
+    # Per-item weights count items, as repeating them would; nothing to fit when no item is ever right.
+    assert fit_base_law(spread[:3], [2, 0, 1]) == pytest.approx(fit_base_law([spread[0], spread[0], spread[2]]))
+    assert fit_base_law([ItemCounts(0, (3, 2)), ItemCounts(0, (), 5)]) is None
+    assert fit_base_law([ItemCounts(5, ())] * 4) is None
+
+
+def test_shrinking_toward_the_beta_law_extrapolates_a_mostly_wrong_task_better_than_toward_flat() -> None:
+    """70 % of items almost never right, the rest right a third of the time, errors mostly scattered:
+    from 5 samples, a flat target spreads the many near-zero items toward where the vote starts to win."""
+    ks = np.arange(1, 62, 6)
+    err: dict[str, list[float]] = {"beta": [], "flat": []}
+    for seed in (1, 2, 3):
+        rng = np.random.default_rng(seed)
+        hard = rng.random(300) < 0.7
+        pc = np.where(hard, rng.beta(1, 30, 300), rng.beta(6, 12, 300))
+        top = 0.2 * (1 - pc)
+        wrong, diffuse = np.column_stack([top, 0.5 * top]), 1 - pc - 1.5 * top
+        truth = vote_accuracy_curves(pc, wrong, int(ks.max()), p_diffuse=diffuse)[:, ks - 1].mean(axis=0)
+        counts = _draw(pc, wrong, diffuse, 5, rng)
+        for target in err:
+            prior = fit_answer_prior(counts, penalty=0.1, shrink_toward=target)
+            assert (prior.base_law is None) == (target == "flat")
+            err[target].append(float(np.abs(predict_vote_curve(counts, ks, prior=prior, n_boot=0).mean - truth).mean()))
+    assert all(b < f for b, f in zip(err["beta"], err["flat"], strict=True)), err
+    assert np.mean(err["beta"]) < 0.85 * np.mean(err["flat"]), err
+    with pytest.raises(ValueError, match="shrink_toward"):
+        fit_answer_prior(counts, penalty=0.1, shrink_toward="uniform")
 
 
 def _binary_items(ps: np.ndarray, n: int, rng: np.random.Generator) -> list[ItemCounts]:

@@ -122,7 +122,8 @@ def scale(
     summary = {"report": str(path), **meta, "parts": [
         {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
                                     "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
-                                    "easy_fraction", "hard_fraction", "prior_penalty", "prior_bands", "k_star_loss", "blocks",
+                                    "easy_fraction", "hard_fraction", "prior_penalty", "prior_bands", "prior_base",
+                                    "k_star_loss", "blocks",
                                     "k_star_measured_interval", "k_star_all", "k_star_all_interval", "mae_all", "calls")}
         | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
            "likelihood_range": {"level": r.range_level,

@@ -117,6 +117,7 @@ class VoteScaling:
     range_level: float = 0.95
     prior_penalty: float | None = None
     prior_bands: list[float] = field(default_factory=list)
+    prior_base: list[float] | None = None
     k_star_loss: float | None = None
     measured_lo: list[float] = field(default_factory=list)
     measured_hi: list[float] = field(default_factory=list)
@@ -219,6 +220,7 @@ def analyze_pools(
         range_level=identified.level,
         prior_penalty=prior.penalty,
         prior_bands=list(prior.band_edges),
+        prior_base=None if prior.base_law is None else [float(x) for x in prior.base_law],
         k_star_loss=float(measured.max() - measured[ours.k_star - 1]) if ours.k_star <= m else None,
         measured_lo=measured_band.lo.tolist(),
         measured_hi=measured_band.hi.tolist(),
@@ -413,6 +415,8 @@ def write_report(results: Sequence[VoteScaling], out: str | Path, title: str = "
                 "it beyond M)")] if r.k_star_all is not None and r.mae_all is not None else []),
             ("smoothing of our prior over p (penalty, chosen by cross-validation over items)",
              "—" if r.prior_penalty is None else f"{r.prior_penalty:g}"),
+            ("what the smoothing pulls our density over p toward (a beta law fitted to the correct counts)",
+             "a flat density" if r.prior_base is None else "Beta({:.3g}, {:.3g})".format(*r.prior_base)),
             ("our prior's wrong-answer profiles (how an item's errors split), fitted per band of p",
              "one set for all p" if not r.prior_bands else "bands cut at p = " + ", ".join(f"{e:g}" for e in r.prior_bands)),
             ("best K by Chen et al.'s law", str(r.k_star_chen)),

@@ -11,7 +11,8 @@
   over profiles that differ between bands of p (``PROFILE_BANDS``: how an item errs depends on how often
   it is right) — is fitted across items by penalised marginal likelihood, so every item is shrunk
   toward what the other items say; how smooth the density must be is chosen by cross-validation over
-  items (:func:`select_penalty`); abstaining gets a beta prior fitted by beta-binomial likelihood.
+  items (:func:`select_penalty`), toward a beta law fitted to the correct counts
+  (:func:`fit_base_law`) rather than toward a flat density; abstaining gets a beta prior fitted by beta-binomial likelihood.
   Each item's posterior is pushed through the exact vote formula (abstains by exact beta-binomial
   thinning) and averaged. Bands come from refitting the prior on items resampled with replacement and
   drawing each item's distribution from its posterior.
@@ -37,6 +38,7 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 __all__ = [
+    "BASE_CONCENTRATION",
     "FALLBACK_PENALTY",
     "PENALTY_CANDIDATES",
     "PROFILE_BANDS",
@@ -46,6 +48,7 @@ __all__ = [
     "CurvePrediction",
     "chen_law",
     "fit_answer_prior",
+    "fit_base_law",
     "fit_chen_law",
     "fit_chen_law_pool",
     "fit_coverage_law",
@@ -315,7 +318,8 @@ class AnswerPrior:
     The distribution of non-abstaining answers is a grid point (p, profile): the correct answer has
     probability p, the wrong mass 1 − p is split by one of ``profiles`` (rows: shares of wrong answers
     1..J and the diffuse share). ``weights[i, j]`` is the prior mass of (p_grid[i], profiles[j]): a smooth
-    density over p (log-spline coefficients ``coef``) times profile weights shared by the p in one band
+    density over p (log-spline coefficients ``coef`` added to the log of the Beta ``base_law`` it is
+    shrunk toward; ``None``: toward a flat density) times profile weights shared by the p in one band
     (``band_edges`` cut [0, 1] into bands; no edges, one set of weights for every p). The abstain rate
     has a Beta(abstain_a, abstain_b) prior (abstain_a = 0 means no item abstains).
     """
@@ -329,6 +333,7 @@ class AnswerPrior:
     df: int = 12
     penalty: float = 0.03
     band_edges: tuple[float, ...] = ()
+    base_law: tuple[float, float] | None = None
 
     @property
     def n_explicit(self) -> int:
@@ -468,14 +473,18 @@ def signature_table(counts: Sequence[ItemCounts]) -> tuple[list[ItemCounts], Int
     return list(index), inverse
 
 
-def _fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
-    """Beta prior on the abstain rate by beta-binomial maximum likelihood (mean, log-concentration)."""
-    m_a = np.array([c.abstain for c in counts])
-    n = np.array([c.n for c in counts])
-    if m_a.sum() == 0:
-        return 0.0, 1.0
-    if np.all(m_a == n):
-        return 1.0, 0.0
+def _beta_binomial_fit(successes: IntArray, trials: IntArray, weights: FloatArray | None = None) -> tuple[float, float]:
+    """(a, b) of the Beta law maximising the (weighted) beta-binomial likelihood of ``successes`` of ``trials``.
+
+    Searched over the mean's logit and the log of a + b (clipped to [e⁻⁵, e¹⁰]); needs some successes
+    and some failures.
+    """
+    w = np.ones(len(successes)) if weights is None else np.asarray(weights, dtype=float)
+    # Items share few (successes, trials) pairs: sum their weights once (the binomial coefficient is a
+    # constant of the likelihood and drops out).
+    pairs, which = np.unique(np.column_stack([successes, trials]), axis=0, return_inverse=True)
+    pair_w = np.bincount(which.ravel(), weights=w, minlength=len(pairs))
+    k, n = pairs[:, 0].astype(float), pairs[:, 1].astype(float)
 
     def split(x: FloatArray) -> tuple[float, float]:
         mean = float(special.expit(x[0]))
@@ -484,11 +493,67 @@ def _fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
 
     def neg(x: FloatArray) -> float:
         a, b = split(x)
-        return -float(np.sum(stats.betabinom.logpmf(m_a, n, a, b)))
+        return -float(pair_w @ (special.betaln(k + a, n - k + b) - special.betaln(a, b)))
 
-    rate = m_a.sum() / n.sum()
+    rate = float(w @ successes) / float(w @ trials)
     result = optimize.minimize(neg, np.array([special.logit(rate), np.log(10.0)]), method="Nelder-Mead")
     return split(result.x)
+
+
+def _fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
+    """Beta prior on the abstain rate by beta-binomial maximum likelihood."""
+    m_a = np.array([c.abstain for c in counts])
+    n = np.array([c.n for c in counts])
+    if m_a.sum() == 0:
+        return 0.0, 1.0
+    if np.all(m_a == n):
+        return 1.0, 0.0
+    return _beta_binomial_fit(m_a, n)
+
+
+BASE_CONCENTRATION = 2.0
+"""The most concentrated base law the density over p is shrunk toward: a + b of Beta(a, b) at most 2."""
+
+
+def fit_base_law(counts: Sequence[ItemCounts], weights: ArrayLike | None = None) -> tuple[float, float] | None:
+    """The Beta law the density over p is shrunk toward: beta-binomial fit to the correct answers among
+    the voting ones, concentration capped at ``BASE_CONCENTRATION`` (mean kept); ``None`` (flat) when
+    every item is always right or never right. ``weights`` counts each item (for resampled items).
+
+    Shrinking toward a flat density pulls mass from where the items are toward the middle; a few samples
+    per item cannot tell which density with the same first moments is right, and on a task where most
+    items are almost never right that mass lands where items start winning the vote. The fitted law
+    bends the target toward the items' own mean and spread; the cap (a + b ≤ 2 never has a peak inside
+    (0, 1)) keeps it from claiming the items are alike, which few samples cannot show either.
+
+    >>> a, b = fit_base_law([ItemCounts(0, (5,))] * 80 + [ItemCounts(1, (4,))] * 15 + [ItemCounts(4, (1,))] * 5)
+    >>> bool(a + b <= BASE_CONCENTRATION + 1e-9 and a / (a + b) < 0.2)
+    True
+    """
+    voting = np.array([c.correct + sum(c.wrong) for c in counts])
+    correct = np.array([c.correct for c in counts])
+    w = np.ones(len(counts)) if weights is None else np.asarray(weights, dtype=float)
+    keep = (voting > 0) & (w > 0)
+    if not keep.any() or np.all(correct[keep] == 0) or np.all(correct[keep] == voting[keep]):
+        return None
+    a, b = _beta_binomial_fit(correct[keep], voting[keep], w[keep])
+    scale = min(1.0, BASE_CONCENTRATION / (a + b))
+    return a * scale, b * scale
+
+
+def _base_log_density(p_grid: FloatArray, law: tuple[float, float] | None) -> FloatArray:
+    """Log mass of Beta(a, b) on each grid point's cell (cells meet halfway between points); zeros for
+    ``None`` (a flat density over the grid points)."""
+    if law is None:
+        return np.zeros(p_grid.size)
+    order = np.argsort(p_grid)
+    sorted_p = p_grid[order]
+    edges = np.concatenate([[0.0], (sorted_p[1:] + sorted_p[:-1]) / 2.0, [1.0]])
+    cdf = stats.beta.cdf(edges, *law)
+    mass = np.empty(p_grid.size)
+    mass[order] = np.diff(cdf)
+    log_mass = np.log(np.maximum(mass, 1e-300))
+    return np.asarray(np.maximum(log_mass - log_mass.max(), -50.0), dtype=float)
 
 
 def _spline_basis(p_grid: FloatArray, df: int) -> FloatArray:
@@ -505,8 +570,8 @@ def _spline_basis(p_grid: FloatArray, df: int) -> FloatArray:
     return np.asarray(full - full.mean(axis=0), dtype=float)
 
 
-def _density(basis: FloatArray, coef: FloatArray) -> FloatArray:
-    z = basis @ coef
+def _density(basis: FloatArray, coef: FloatArray, base: FloatArray) -> FloatArray:
+    z = basis @ coef + base
     z = np.exp(z - z.max())
     return np.asarray(z / z.sum(), dtype=float)
 
@@ -517,9 +582,11 @@ def _newton_spline(
     basis: FloatArray,
     penalty: float,
     coef: FloatArray,
+    base: FloatArray,
     max_iter: int = 50,
 ) -> FloatArray:
-    """Maximise Σ_s m_s log(lik_p[s]·g(coef)) − penalty·‖coef‖² over the log-spline coefficients.
+    """Maximise Σ_s m_s log(lik_p[s]·g(coef)) − penalty·‖coef‖² over the log-spline coefficients
+    (log g = base + basis·coef, up to normalisation).
 
     Newton's method with an eigenvalue-clipped Hessian (the mixture likelihood is not concave in
     general) and backtracking; the problem has only ~10 parameters.
@@ -528,12 +595,12 @@ def _newton_spline(
     eye = np.eye(basis.shape[1])
 
     def value(a: FloatArray) -> float:
-        mix = np.maximum(lik_p @ _density(basis, a), 1e-300)
+        mix = np.maximum(lik_p @ _density(basis, a, base), 1e-300)
         return -float(mult @ np.log(mix)) + penalty * float(a @ a)
 
     current = value(coef)
     for _ in range(max_iter):
-        g = _density(basis, coef)
+        g = _density(basis, coef, base)
         mix = np.maximum(lik_p @ g, 1e-300)
         post = lik_p * g[None, :] / mix[:, None]  # (S, P)
         mean_g = g @ basis
@@ -584,17 +651,19 @@ def _fit_banded_prior(
     coef: FloatArray,
     band_weights: FloatArray,
     band_of: IntArray,
+    base: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Penalised marginal likelihood for w(p, q) = g(p)·h_b(p)(q), log g a spline (Efron's g-modelling).
 
     ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row, ``band_of`` maps each p to
-    its band and ``band_weights`` (B, Q) holds each band's profile weights. Alternates a Newton fit of
+    its band and ``band_weights`` (B, Q) holds each band's profile weights; log g is ``base`` plus the
+    spline. Alternates a Newton fit of
     the spline coefficients (penalty·‖coef‖²) with an EM step for every band's profile weights.
     """
     h = band_weights.copy()
     for _ in range(iterations):
-        coef = _newton_spline(np.einsum("spq,pq->sp", lik, h[band_of]), mult, basis, penalty, coef)
-        g = _density(basis, coef)
+        coef = _newton_spline(np.einsum("spq,pq->sp", lik, h[band_of]), mult, basis, penalty, coef, base)
+        g = _density(basis, coef, base)
         joint = lik * g[None, :, None] * h[band_of][None, :, :]
         norm = np.maximum(joint.sum(axis=(1, 2)), 1e-300)
         expected = np.einsum("spq,s->pq", joint, mult / norm)  # expected items at each (p, q)
@@ -640,6 +709,7 @@ def select_penalty(
     df: int = 12,
     iterations: int = 30,
     band_edges: Sequence[float] = PROFILE_BANDS,
+    shrink_toward: str = "beta",
 ) -> float:
     """The smoothing penalty whose prior best predicts held-out items (``folds``-fold cross-validation).
 
@@ -667,7 +737,14 @@ def select_penalty(
         test_loglik = _log_likelihood([c for c, h in zip(counts, held, strict=True) if h], pg, prof)
         for i, penalty in enumerate(candidates):
             prior = fit_answer_prior(
-                train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations, band_edges=band_edges
+                train,
+                p_grid=pg,
+                profiles=prof,
+                df=df,
+                penalty=penalty,
+                iterations=iterations,
+                band_edges=band_edges,
+                shrink_toward=shrink_toward,
             )
             with np.errstate(divide="ignore"):
                 log_w = np.log(prior.weights.ravel())
@@ -685,6 +762,7 @@ def fit_answer_prior(
     iterations: int = 30,
     start: AnswerPrior | None = None,
     band_edges: Sequence[float] = PROFILE_BANDS,
+    shrink_toward: str = "beta",
 ) -> AnswerPrior:
     """Fit the prior over answer distributions across items by penalised marginal likelihood.
 
@@ -692,7 +770,9 @@ def fit_answer_prior(
     masses at p = 0 and p = 1, ridge ``penalty`` on the coefficients, chosen by :func:`select_penalty`
     unless given) times weights over the wrong-answer ``profiles`` (default :func:`wrong_profiles`, with
     enough explicit wrong answers for the data), one set of weights per band of p cut at ``band_edges``
-    (none: a product of the two). ``start`` warm-starts the optimisation (used by the bootstrap).
+    (none: a product of the two). The penalty shrinks log g toward the Beta law of
+    :func:`fit_base_law` (``shrink_toward="beta"``) or toward a flat density (``"flat"``). ``start``
+    warm-starts the optimisation (used by the bootstrap).
 
     >>> prior = fit_answer_prior([ItemCounts(4, (1,)), ItemCounts(1, (3, 1))] * 20)
     >>> bool(abs(prior.weights.sum() - 1.0) < 1e-9)
@@ -711,12 +791,22 @@ def fit_answer_prior(
     edges = tuple(float(e) for e in band_edges)
     if any(not 0.0 < e < 1.0 for e in edges) or list(edges) != sorted(set(edges)):
         raise ValueError("band_edges must be increasing and inside (0, 1)")
+    if shrink_toward not in ("beta", "flat"):
+        raise ValueError(f"shrink_toward must be 'beta' or 'flat', got {shrink_toward!r}")
     if penalty is None:
         penalty = select_penalty(
-            counts, p_grid=pg, profiles=prof, df=df, iterations=iterations, band_edges=edges
+            counts,
+            p_grid=pg,
+            profiles=prof,
+            df=df,
+            iterations=iterations,
+            band_edges=edges,
+            shrink_toward=shrink_toward,
         )
     sigs, inverse = signature_table(counts)
     mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
+    law = fit_base_law(sigs, mult) if shrink_toward == "beta" else None
+    base = _base_log_density(pg, law)
     loglik = _log_likelihood(sigs, pg, prof)
     lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), pg.size, prof.shape[0])
     basis = _spline_basis(pg, df)
@@ -728,20 +818,30 @@ def fit_answer_prior(
         and start.weights.shape == (pg.size, prof.shape[0])
     ):
         coef, h = _fit_banded_prior(
-            lik, mult, basis, penalty, iterations, start.coef, _band_profile_weights(start.weights, band_of), band_of
+            lik,
+            mult,
+            basis,
+            penalty,
+            iterations,
+            start.coef,
+            _band_profile_weights(start.weights, band_of),
+            band_of,
+            base,
         )
     else:
         one_band = np.zeros(pg.size, dtype=np.int64)
         flat = np.full((1, prof.shape[0]), 1.0 / prof.shape[0])
-        coef, h = _fit_banded_prior(lik, mult, basis, penalty, iterations, np.zeros(basis.shape[1]), flat, one_band)
+        coef, h = _fit_banded_prior(
+            lik, mult, basis, penalty, iterations, np.zeros(basis.shape[1]), flat, one_band, base
+        )
         if n_bands > 1:
             # The bands start from the product fit: from flat profile weights the alternation stalls on a
             # worse optimum of the penalised likelihood (lower on every real and simulated pool checked).
             h = np.repeat(h, n_bands, axis=0)
-            coef, h = _fit_banded_prior(lik, mult, basis, penalty, iterations, coef, h, band_of)
+            coef, h = _fit_banded_prior(lik, mult, basis, penalty, iterations, coef, h, band_of, base)
     a, b = _fit_abstain_prior(counts) if start is None else (start.abstain_a, start.abstain_b)
-    weights = _density(basis, coef)[:, None] * h[band_of]
-    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty, edges)
+    weights = _density(basis, coef, base)[:, None] * h[band_of]
+    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty, edges, law)
 
 
 def thinning_matrix(ks: IntArray, a: float, b: float) -> FloatArray:
@@ -864,10 +964,14 @@ def predict_vote_curve(
                 if penalty_range is None
                 else float(np.exp(rng.uniform(np.log(penalty_range[0]), np.log(penalty_range[1]))))
             )
-            coef_b, h_b = _fit_banded_prior(
-                lik, draw, basis, penalty, boot_iterations, fitted.coef, band_weights, band_of
+            # The base law is part of the estimate: refitted on the resampled items like the rest.
+            base_b = _base_log_density(
+                fitted.p_grid, None if fitted.base_law is None else fit_base_law(sigs, draw)
             )
-            w_b = (_density(basis, coef_b)[:, None] * h_b[band_of]).ravel()
+            coef_b, h_b = _fit_banded_prior(
+                lik, draw, basis, penalty, boot_iterations, fitted.coef, band_weights, band_of, base_b
+            )
+            w_b = (_density(basis, coef_b, base_b)[:, None] * h_b[band_of]).ravel()
         else:
             w_b = fitted.weights.ravel()
         post_b = _posterior(loglik, w_b / w_b.sum())

@@ -10,9 +10,9 @@
   smooth density over p (a log-spline with point masses at 0 and 1, Efron's g-modelling) times weights
   over profiles that differ between bands of p (``PROFILE_BANDS``: how an item errs depends on how often
   it is right) — is fitted across items by penalised marginal likelihood, so every item is shrunk
-  toward what the other items say; how smooth the density must be is chosen by cross-validation over
-  items (:func:`select_penalty`), toward a beta law fitted to the correct counts
-  (:func:`fit_base_law`) rather than toward a flat density; abstaining gets a beta prior fitted by beta-binomial likelihood.
+  toward what the other items say; the density is smoothed toward a beta law fitted to the correct
+  counts (:func:`fit_base_law`), how hard is chosen by cross-validation over items
+  (:func:`select_penalty`); abstaining gets a beta prior fitted by beta-binomial likelihood.
   Each item's posterior is pushed through the exact vote formula (abstains by exact beta-binomial
   thinning) and averaged. Bands come from refitting the prior on items resampled with replacement and
   drawing each item's distribution from its posterior.
@@ -737,14 +737,8 @@ def select_penalty(
         test_loglik = _log_likelihood([c for c, h in zip(counts, held, strict=True) if h], pg, prof)
         for i, penalty in enumerate(candidates):
             prior = fit_answer_prior(
-                train,
-                p_grid=pg,
-                profiles=prof,
-                df=df,
-                penalty=penalty,
-                iterations=iterations,
-                band_edges=band_edges,
-                shrink_toward=shrink_toward,
+                train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations,
+                band_edges=band_edges, shrink_toward=shrink_toward,
             )
             with np.errstate(divide="ignore"):
                 log_w = np.log(prior.weights.ravel())
@@ -795,12 +789,7 @@ def fit_answer_prior(
         raise ValueError(f"shrink_toward must be 'beta' or 'flat', got {shrink_toward!r}")
     if penalty is None:
         penalty = select_penalty(
-            counts,
-            p_grid=pg,
-            profiles=prof,
-            df=df,
-            iterations=iterations,
-            band_edges=edges,
+            counts, p_grid=pg, profiles=prof, df=df, iterations=iterations, band_edges=edges,
             shrink_toward=shrink_toward,
         )
     sigs, inverse = signature_table(counts)

@@ -17,6 +17,10 @@ of K where the measured curve lies in our 90 % bootstrap band, and in the 95 % l
     python bench/scaling_prediction.py --pool pool.jsonl    # lines {"id":..., "gold":..., "answers":[...]}
     python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --windows
     python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --windows --pool-items 100
+    python bench/scaling_prediction.py --pool studies/vote_scaling/pools/*.jsonl --like 4
+
+``--like N`` replaces each real pool by N simulated pools of the same size drawn from the prior fitted
+on all of its samples: tasks shaped like the real ones whose answer distributions are known.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ except ImportError:  # running from a checkout without installation
 from callscale.report.vote_scaling import measured_uncertainty, range_ks
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
-from callscale.scaling.fit import fit_answer_prior, fit_chen_law_pool, predict_vote_curve
+from callscale.scaling.fit import AnswerPrior, fit_answer_prior, fit_chen_law_pool, predict_vote_curve
 
 Generator = Callable[[np.random.Generator], np.ndarray]
 """Returns one item's probabilities: [correct, wrong answers..., diffuse, abstain]."""
@@ -127,6 +131,27 @@ SCENARIOS: dict[str, Generator] = {
     "numeric": _numeric,
     "systematic errors": _systematic,
 }
+
+
+def prior_generator(prior: AnswerPrior) -> Generator:
+    """Items drawn from a fitted prior: a grid point (p, wrong-answer profile) by its weight and an
+    abstain rate from the prior's beta law."""
+    p, wrong, diffuse = prior.grid_distributions()
+    weights = prior.weights.ravel() / prior.weights.sum()
+
+    def gen(rng: np.random.Generator) -> np.ndarray:
+        g = rng.choice(weights.size, p=weights)
+        if prior.abstain_a <= 0:  # nobody abstains
+            abstain = 0.0
+        elif prior.abstain_b <= 0:  # everybody does
+            abstain = 1.0
+        else:
+            abstain = float(rng.beta(prior.abstain_a, prior.abstain_b))
+        probs = np.concatenate([[p[g]], wrong[g], [diffuse[g], 0.0]]) * (1.0 - abstain)
+        probs[-1] = abstain
+        return probs
+
+    return gen
 
 
 def simulate_pool(gen: Generator, n_items: int, n_samples: int, rng: np.random.Generator) -> list[PoolItem]:
@@ -309,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         help="with --pool: fit on every disjoint block of --fit samples in turn, not only the first "
         "(which block is drawn first is chance; one block is a single noisy draw)",
     )
+    parser.add_argument(
+        "--like",
+        type=int,
+        metavar="N",
+        help="with --pool: evaluate on N pools simulated from the prior fitted on all of each pool's samples "
+        "(same items × samples; the task shaped like the real one, its truth known) instead of the pool",
+    )
     parser.add_argument("--items", type=int, default=500, help="items per simulated scenario")
     parser.add_argument(
         "--pool-items",
@@ -331,6 +363,14 @@ def main(argv: list[str] | None = None) -> int:
                     parser.error(f"--pool-items {args.pool_items}: {path} has {len(pool)} items")
                 pool = pool[: args.pool_items]
             m = min(len(item.answers) for item in pool)
+            if args.like is not None:
+                if args.like < 1:
+                    parser.error(f"--like {args.like}: at least one simulated pool")
+                gen = prior_generator(fit_answer_prior([item_counts(i.answers[:m], i.gold) for i in pool]))
+                for r in range(args.like):
+                    like = simulate_pool(gen, len(pool), m, np.random.default_rng(args.seed * 1000 + r))
+                    rows.append(evaluate(f"{path.stem} like #{r}", like, args.fit, args.boot, args.seed))
+                continue
             offsets = range(0, m - args.fit + 1, args.fit) if args.windows else [0]
             for offset in offsets:
                 name = f"{path.stem} @{offset}" if args.windows else path.stem

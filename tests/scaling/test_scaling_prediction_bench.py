@@ -6,7 +6,11 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from callscale.scaling.estimate import item_counts, read_pool_jsonl
+from callscale.scaling.fit import fit_answer_prior
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "scaling_prediction.py"
@@ -35,6 +39,20 @@ def test_bench_evaluates_the_first_items_of_a_pool(bench: object, capsys: pytest
     lost_ours, lost_chen, noise = float(cells[11]), float(cells[12]), float(cells[16])
     within = next(line for line in out.splitlines() if "within the measured curve's noise" in line)
     assert f"ours {int(lost_ours <= noise)}, Chen {int(lost_chen <= noise)} of 1" in within
+
+
+def test_bench_simulates_pools_like_a_real_one(bench: object, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--pool", str(POOL), "--pool-items", "60", "--like", "2", "--boot", "5"]
+    assert bench.main(args) == 0  # type: ignore[attr-defined]
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("arithmetic like #")]
+    assert [r.split()[2] for r in rows] == ["#0", "#1"] and rows[0] != rows[1]
+    # drawn from the prior fitted on the pool: the simulated accuracy at K = 1 is close to the pool's
+    prior = fit_answer_prior([item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60]])
+    gen = bench.prior_generator(prior)  # type: ignore[attr-defined]
+    items = [gen(np.random.default_rng(s)) for s in range(4000)]
+    assert all(v.shape == (prior.n_explicit + 3,) and abs(v.sum() - 1) < 1e-9 for v in items[:50])
+    pool_k1 = np.mean([c.correct / c.n for c in (item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60])])
+    assert abs(np.mean([v[0] for v in items]) - pool_k1) < 0.03
 
 
 def test_bench_rejects_more_items_than_the_pool_has(bench: object, capsys: pytest.CaptureFixture[str]) -> None:

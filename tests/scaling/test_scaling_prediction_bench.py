@@ -47,11 +47,12 @@ def test_bench_simulates_pools_like_a_real_one(bench: object, capsys: pytest.Cap
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("arithmetic like #")]
     assert [r.split()[2] for r in rows] == ["#0", "#1"] and rows[0] != rows[1]
     # drawn from the prior fitted on the pool: the simulated accuracy at K = 1 is close to the pool's
-    prior = fit_answer_prior([item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60]])
+    counts = [item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60]]
+    prior = fit_answer_prior(counts)
     gen = bench.prior_generator(prior)  # type: ignore[attr-defined]
     items = [gen(np.random.default_rng(s)) for s in range(4000)]
     assert all(v.shape == (prior.n_explicit + 3,) and abs(v.sum() - 1) < 1e-9 for v in items[:50])
-    pool_k1 = np.mean([c.correct / c.n for c in (item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60])])
+    pool_k1 = np.mean([c.correct / c.n for c in counts])
     assert abs(np.mean([v[0] for v in items]) - pool_k1) < 0.03
 
 

@@ -657,8 +657,8 @@ def _fit_banded_prior(
 
     ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row, ``band_of`` maps each p to
     its band and ``band_weights`` (B, Q) holds each band's profile weights; log g is ``base`` plus the
-    spline. Alternates a Newton fit of
-    the spline coefficients (penalty·‖coef‖²) with an EM step for every band's profile weights.
+    spline. Alternates a Newton fit of the spline coefficients (penalty·‖coef‖²) with an EM step for
+    every band's profile weights.
     """
     h = band_weights.copy()
     for _ in range(iterations):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from decimal import Decimal
+from fractions import Fraction
+
 import pytest
 
 from callscale.tasks.parsers import (
+    MAX_EXPONENT,
     canonical_number,
     normalize_text,
     parse_choice,
@@ -143,6 +148,115 @@ def test_parse_number_abstains(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("answer: 1e3", "1000"),
+        ("answer: 2.5e2", "250"),
+        ("answer: 1E-3", "0.001"),
+        ("answer: -4.2e+1", "-42"),
+        ("answer: \u22124.2e\u22121", "-0.42"),
+        ("answer: 1.5E+03 m", "1500"),
+        ("answer: .5e1", "5"),
+        ("answer: 1,000e3", "1000000"),
+        ("answer: 0e5", "0"),
+        ("The distance is 3e8 m/s.", "300000000"),
+        ("#### 7e-2", "0.07"),
+        ("\\boxed{1.25e2}", "125"),
+        ("answer: 6.02×10^23", "602000000000000000000000"),
+        ("answer: 6.02 x 10^23", "602000000000000000000000"),
+        ("answer: 6.02 \\times 10^{23}", "602000000000000000000000"),
+        ("answer: 3 * 10**-2", "0.03"),
+        ("3 * 10^2 = 300", "300"),
+        (f"answer: 1e{MAX_EXPONENT}", "1" + "0" * MAX_EXPONENT),
+        (f"answer: 1e-{MAX_EXPONENT}", "0." + "0" * (MAX_EXPONENT - 1) + "1"),
+    ],
+)
+def test_parse_number_scientific_notation(text: str, expected: str) -> None:
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "answer: 1e999",
+        "answer: 1e-999",
+        "answer: -1e999",
+        "answer: 0e999",  # the bound is on the written exponent, whatever the mantissa
+        f"answer: 1e{MAX_EXPONENT + 1}",
+        f"answer: 1e-{MAX_EXPONENT + 1}",
+        "answer: 6.02×10^999",
+        "answer: 1e" + "9" * 5000,
+        "#### 1e999",
+        "\\boxed{1e999}",
+        "We had 5 apples and 3 pears.\nAnswer: 1e999",  # abstains rather than fall back to 3
+        "5 apples, then 2e999",  # the last number is unreadable: no fallback to 5
+        "answer: 1e3.5",  # a fractional exponent is not read as 1e3
+        "We had 5 apples.\nAnswer: 1/0",  # any unreadable chosen number abstains the same way
+    ],
+)
+def test_parse_number_abstains_on_unreadable_numbers(text: str) -> None:
+    assert parse_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I bought 3 eggs.", "3"),
+        ("answer: 3 eggs", "3"),
+        ("answer: 5e", "5"),
+        ("5e", "5"),
+        ("answer: 1e", "1"),
+        ("1e", "1"),
+        ("answer: 5e-", "5"),
+        ("answer: 5E+", "5"),
+        ("answer: 3.5e", "3.5"),
+        ("I had 3 eggs and 5e", "5"),
+        ("Route 66e", "66"),
+        ("He came the 2nd", "2"),
+        ("answer: 5 eggs, 1e3 grams", "5"),
+        ("answer: 0xff", "0"),  # hex is not a number here; its "0" is read as before
+        ("answer: 0x1e3", "0"),  # ...and never as 1e3
+        ("x1e3", None),  # "1e3" inside a word is not a number
+        ("e5", None),
+        ("On 2024-01-15 we met", "15"),
+        ("answer: 2024-01-15", "2024"),
+        ("12/25/2024", "2024"),
+        ("answer: 2e3 / 4", "2000"),
+        ("5 x 10 = 50", "50"),  # "x 10" without a power is not scientific notation
+        ("E=mc^2 with m=2", "2"),
+    ],
+)
+def test_parse_number_letter_e_in_prose(text: str, expected: str | None) -> None:
+    assert parse_number(text) == expected
+
+
+def test_parse_number_scientific_property() -> None:
+    """For random integers n and exponents e, "n e e" parses to the exact Decimal value."""
+    rng = random.Random(20240611)
+    for _ in range(2000):
+        n = rng.choice([0, rng.randint(-9, 9), rng.randint(-(10**12), 10**12)])
+        e = rng.randint(-40, 40)
+        marker = rng.choice(["e", "E"])
+        sign = "+" if e >= 0 and rng.random() < 0.5 else ""
+        exact = Decimal(f"{n}e{e}")
+        expected = canonical_number(Fraction(exact))
+        got = parse_number(f"answer: {n}{marker}{sign}{e}")
+        assert got == expected, (n, e)
+        assert got is not None and Decimal(got) == exact
+        assert canonical_number(f"{n}e{e}") == expected
+
+
+def test_parse_number_scientific_property_decimal_mantissa() -> None:
+    """Mantissas with fractional digits are exact too (no float rounding)."""
+    rng = random.Random(7)
+    for _ in range(1000):
+        mantissa = f"{rng.randint(-999, 999)}.{rng.randint(0, 10**9):09d}"
+        e = rng.randint(-MAX_EXPONENT, MAX_EXPONENT)
+        got = parse_number(f"The result is {mantissa}e{e}")
+        assert got is not None and Fraction(Decimal(got)) == Fraction(Decimal(f"{mantissa}e{e}")), (mantissa, e)
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("1,234", "1234"),
@@ -161,9 +275,26 @@ def test_parse_number_abstains(text: str) -> None:
         (0.5, "0.5"),
         (True, None),
         ("\u22123", "-3"),
+        ("1e3", "1000"),
+        ("2.5e2", "250"),
+        ("1E-3", "0.001"),
+        ("-4.2e+1", "-42"),
+        ("6.02×10^23", "602000000000000000000000"),
+        ("1e999", None),
+        ("1e-999", None),
+        ("1e", None),
+        ("e3", None),
+        ("1e3.5", None),
+        (1e16, "10000000000000000"),
+        (1e-5, "0.00001"),
+        (1e300, None),  # str(1e300) == "1e+300": beyond MAX_EXPONENT
+        (float("inf"), None),
+        (Decimal("2.5E+2"), "250"),
+        (Decimal("1E+999"), None),
+        (Decimal("NaN"), None),
     ],
 )
-def test_canonical_number(value: str | int | float, expected: str | None) -> None:
+def test_canonical_number(value: str | int | float | Decimal, expected: str | None) -> None:
     assert canonical_number(value) == expected
 
 

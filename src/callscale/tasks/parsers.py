@@ -36,6 +36,7 @@ AnswerParser = Callable[[str, Sequence[str] | None], str | None]
 
 __all__ = [
     "LETTERS",
+    "MAX_EXPONENT",
     "AnswerParser",
     "canonical_number",
     "normalize_text",
@@ -152,12 +153,23 @@ def parse_yes_no(text: str, choices: Sequence[str] | None = None) -> str | None:
 # numbers
 
 _MINUS = "-\u2212\u2013"  # hyphen-minus, minus sign, en dash
+MAX_EXPONENT = 100
+"""Largest ``|k|`` read in scientific notation ``m e k`` / ``m × 10^k``; beyond it a number abstains."""
+
+_TIMES_TEN = r"(?:[×x*·]|\\times|\\cdot)[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*"  # "× 10^", "\times 10^", "*10**"
 _NUMBER = re.compile(
     rf"(?<![\w.])(?P<sign>[{_MINUS}])?\s?\$?\s?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:\s*/\s*(?P<den>\d+)(?![\d.]))?"
+    r"(?:"
+    # scientific notation; a fractional exponent ("1e3.5") is captured whole so that it abstains
+    rf"[eE](?P<exp>[{_MINUS}+]?\d+(?:\.\d+)?)"
+    rf"|[ \t]*{_TIMES_TEN}\{{?(?P<pow>[{_MINUS}+]?\d+)\}}?"
+    # otherwise an optional "/ denominator"; never stop just before "e<digits>"
+    rf"|(?![eE][{_MINUS}+]?\d)(?:\s*/\s*(?P<den>\d+)(?![\d.]))?"
+    r")"
     r"(?![\d])"
 )
+_DECIMAL = re.compile(rf"(?P<mantissa>[-+]?(?:\d+(?:\.\d*)?|\.\d+))(?:(?:[eE]|{_TIMES_TEN}\{{?)(?P<exp>[-+]?\d+)\}}?)?")
 _HASHES = re.compile(r"####")
 _BOXED = re.compile(r"\\boxed\s*\{")
 
@@ -165,22 +177,26 @@ _BOXED = re.compile(r"\\boxed\s*\{")
 def canonical_number(value: str | int | float | Decimal | Fraction) -> str | None:
     """The canonical string of a number: no commas or ``$``, no trailing zeros, ``-0`` → ``0``.
 
-    Fractions become exact decimals when they terminate, else ``"p/q"`` in lowest terms. Returns
-    ``None`` for anything that is not a single number.
+    Fractions become exact decimals when they terminate, else ``"p/q"`` in lowest terms.
+    Scientific notation (``"2.5e2"``, ``"6.02×10^23"``; floats and Decimals as ``str`` writes
+    them) is expanded exactly, never through float rounding. Returns ``None`` for anything that
+    is not a single number, and for an exponent beyond ``±MAX_EXPONENT`` (``"1e999"``).
 
     Example:
         >>> canonical_number("$1,234.50"), canonical_number("-0.0"), canonical_number("6/4")
         ('1234.5', '0', '1.5')
+        >>> canonical_number("2.5e2"), canonical_number("1E-3"), canonical_number("1e999") is None
+        ('250', '0.001', True)
     """
     try:
         if isinstance(value, bool):
             return None
         if isinstance(value, Fraction):
-            frac = value
+            frac: Fraction | None = value
         elif isinstance(value, int):
             frac = Fraction(value)
         elif isinstance(value, float | Decimal):
-            frac = Fraction(Decimal(str(value)))
+            frac = _decimal_fraction(str(value))
         else:
             s = value.strip().replace(",", "").replace("$", "").replace("\u2212", "-").replace(" ", "")
             s = s.rstrip(".") if s.count(".") == 1 and s.endswith(".") else s
@@ -189,13 +205,32 @@ def canonical_number(value: str | int | float | Decimal | Fraction) -> str | Non
                 if int(den) == 0:
                     return None
                 frac = Fraction(int(num), int(den))
-            elif re.fullmatch(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)", s):
-                frac = Fraction(Decimal(s))
             else:
-                return None
-        return _format_fraction(frac)
+                frac = _decimal_fraction(s)
+        return None if frac is None else _format_fraction(frac)
     except (ValueError, InvalidOperation, ZeroDivisionError, OverflowError):
         return None
+
+
+def _decimal_fraction(s: str) -> Fraction | None:
+    """The exact value of a decimal, possibly in scientific notation; ``None`` if it is not one.
+
+    ``None`` too when the exponent is beyond ``±MAX_EXPONENT``: such a value has no sensible
+    canonical decimal string, and reading only its mantissa would be wrong.
+
+    Example:
+        >>> _decimal_fraction("-4.2e+1"), _decimal_fraction("6.02×10^2"), _decimal_fraction(".5")
+        (Fraction(-42, 1), Fraction(602, 1), Fraction(1, 2))
+        >>> _decimal_fraction("1e-101") is None, _decimal_fraction("1e") is None
+        (True, True)
+    """
+    match = _DECIMAL.fullmatch(s)
+    if match is None:
+        return None
+    exponent = int(match["exp"] or 0)
+    if abs(exponent) > MAX_EXPONENT:
+        return None
+    return Fraction(Decimal(match["mantissa"])) * Fraction(10) ** exponent
 
 
 def _format_fraction(frac: Fraction) -> str:
@@ -218,15 +253,28 @@ def _format_fraction(frac: Fraction) -> str:
     return f"{sign}{magnitude[:-digits]}.{magnitude[-digits:]}"
 
 
-def _numbers(text: str) -> list[str]:
-    out = []
+def _numbers(text: str) -> list[str | None]:
+    """Every number in ``text``, canonical, in order; ``None`` marks one that cannot be read.
+
+    An unreadable number (``1e999``, ``1/0``) keeps its place, so that a parser choosing it
+    abstains instead of falling back to some other number.
+
+    Example:
+        >>> _numbers("3 eggs, 2.5e2 g, -4.2E+1, 1e999 and 5e")
+        ['3', '250', '-42', None, '5']
+    """
+    out: list[str | None] = []
     for match in _NUMBER.finditer(text):
-        sign = "-" if match.group("sign") else ""
-        num = match.group("num").replace(",", "")
-        den = match.group("den")
-        value = canonical_number(f"{sign}{num}/{den}" if den else f"{sign}{num}")
-        if value is not None:
-            out.append(value)
+        sign = "-" if match["sign"] else ""
+        num = match["num"].replace(",", "")
+        exp = match["exp"] or match["pow"]
+        if exp is not None:
+            exp = re.sub(f"[{_MINUS}]", "-", exp)
+            out.append(canonical_number(f"{sign}{num}e{exp}"))
+        elif match["den"]:
+            out.append(canonical_number(f"{sign}{num}/{match['den']}"))
+        else:
+            out.append(canonical_number(f"{sign}{num}"))
     return out
 
 
@@ -235,14 +283,19 @@ def parse_number(text: str, choices: Sequence[str] | None = None) -> str | None:
 
     Looks, in order, after the last ``####``, inside the last ``\\boxed{…}``, after the last
     "answer is"/"Answer:" marker (first number there), and otherwise takes the last number in the
-    text. Handles thousands commas, ``$``, negatives, decimals and simple fractions. ``choices``
-    is ignored (uniform parser signature).
+    text. Handles thousands commas, ``$``, negatives, decimals, simple fractions and scientific
+    notation (``1e3``, ``-4.2E+1``, ``6.02×10^23``, exactly). If the number so chosen cannot be
+    read (an exponent beyond ``±MAX_EXPONENT``, a zero denominator) the parser abstains. An
+    ``e`` not followed by digits is just a letter (``"5e"``, ``"3 eggs"``). ``choices`` is
+    ignored (uniform parser signature).
 
     Example:
         >>> parse_number("The total is $1,250.00, so the answer is 1250.")
         '1250'
         >>> parse_number("It drops by 7 degrees: the answer is -7"), parse_number("no idea") is None
         ('-7', True)
+        >>> parse_number("answer: 2.5e2"), parse_number("answer: 1E-3"), parse_number("answer: 1e999") is None
+        ('250', '0.001', True)
     """
     try:
         for pattern in (_HASHES, _BOXED):

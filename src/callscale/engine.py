@@ -4,8 +4,13 @@
 samples first, and only the missing ones are called for (batched up to the backend's ``max_n``,
 with consecutive seeds so batched and single calls draw the same samples). Concurrent asks for
 the same pool share one set of calls. Transport faults are retried with exponential backoff,
-full jitter and ``Retry-After``; a sample whose call finally fails comes back with ``error`` set and
-is recorded as a failure, never dropped. A backend that can answer at once
+full jitter and ``Retry-After``; a 200 reply that is not an answer is retried
+``RetryPolicy.malformed_attempts`` times in all; a sample whose call finally fails comes back with
+``error`` set and is recorded as a failure (with its reason, keys redacted), never dropped. Refused
+credentials (401/403) record the failure and stop the work with :class:`AuthenticationError`; a store
+that can no longer be written stops it with :class:`~callscale.store.StoreError`. One pool holds at
+most :data:`MAX_SAMPLES` samples, and its missing samples are called for by a few workers in turn, so
+memory does not grow with the number asked for before calls return. A backend that can answer at once
 (:class:`~callscale.backends.base.InstantBackend`, e.g. the simulated one at zero latency) has the
 empty pools of a :meth:`Engine.complete_many` filled in one pass, with the same bookkeeping.
 
@@ -21,16 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from callscale.backends.base import Backend, BackendError, Batch, TransientError
+from callscale.backends.base import AuthenticationError, Backend, BackendError, Batch, MalformedReply, TransientError
 from callscale.ledger import Ledger
 from callscale.records import Completion, ModelCard, Request
-from callscale.store import Store
+from callscale.redaction import redact
+from callscale.store import Store, StoreError
+
+MAX_SAMPLES = 100_000  # samples one pool may hold: larger asks are refused before any call
 
 T = TypeVar("T")
 _Miss = tuple[int, Request, int, str, list[Completion]]  # (position in the asks, request, k, pool key, stored samples)
@@ -41,6 +48,7 @@ class RetryPolicy:
     """How transport faults are retried: ``attempts`` tries in all, delays ``base·2^i`` with full jitter."""
 
     attempts: int = 6
+    malformed_attempts: int = 3  # a 200 reply that is not an answer: tried this many times in all
     base_s: float = 0.2
     max_s: float = 20.0
     max_retry_after_s: float = 60.0
@@ -62,12 +70,7 @@ class EngineStats:
     cache_hits: int = 0
     retries: int = 0
     failures: int = 0  # samples that finally failed
-    started: float = 0.0
-
-    def rate(self) -> float:
-        """Samples generated per second since the engine started."""
-        elapsed = time.perf_counter() - self.started
-        return self.samples / elapsed if elapsed > 0 else 0.0
+    first_error: str | None = None  # the reason of the first failure, for the run's closing line
 
 
 class Engine:
@@ -88,7 +91,9 @@ class Engine:
         self.store = store if store is not None else Store(":memory:")
         self.ledger = ledger if ledger is not None else Ledger()
         self.retry = retry or RetryPolicy()
-        self.stats = EngineStats(started=time.perf_counter())
+        self.stats = EngineStats()
+        self._fatal: BaseException | None = None  # a store error met while flushing between calls
+        self._rejected_before = len(self.store.rejected)  # the store's refused rows are counted from here
         self._limit = concurrency or backend.concurrency
         self._active = 0  # calls in flight
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
@@ -112,8 +117,8 @@ class Engine:
 
     async def complete(self, request: Request, k: int = 1, *, node: str = "default", depth: int = 1) -> list[Completion]:
         """Samples ``0 … k−1`` of ``request``'s pool, calling only for the missing ones."""
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        _check_k(k)
+        self._raise_fatal()
         key = request.key(self.backend.name)
         return await self._complete(request, k, key, None, node, depth)
 
@@ -124,8 +129,9 @@ class Engine:
 
         Stored samples are looked up in bulk; only pools with missing samples become tasks.
         """
-        if any(k < 1 for _, k in asks):
-            raise ValueError("every k must be at least 1")
+        for _, k in asks:
+            _check_k(k)
+        self._raise_fatal()
         name = self.backend.name
         keys = [r.key(name) for r, _ in asks]
         stored = self.store.pools(keys, max((k for _, k in asks), default=1))
@@ -276,21 +282,41 @@ class Engine:
             self.ledger.record(node, card, c, depth)
 
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
-        results = await asyncio.gather(*(self._call(key, b) for b in self._batches(request, k, have)))
-        return [c for batch in results for c in batch]
+        """Call for the missing samples: at most as many batches in flight as the engine allows."""
+        batches = self._batches(request, k, have)
+        if len(batches) <= self._limit:
+            results = await asyncio.gather(*(self._call(key, b) for b in batches))
+            return [c for batch in results for c in batch]
+        todo, out = iter(batches), []
+
+        async def worker() -> None:
+            for batch in todo:
+                out.extend(await self._call(key, batch))
+
+        await asyncio.gather(*(worker() for _ in range(self._limit)))
+        return sorted(out, key=lambda c: c.index)
 
     async def _call(self, key: str, batch: Batch) -> list[Completion]:
-        error = "no attempt made"
+        error, malformed, attempt = "no attempt made", 0, 0
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
             if self._active >= self._limit:
                 await self._wait_for_slot()
             self._active += 1
-            self.stats.requests += 1
             try:
+                self._raise_fatal()  # checked once a slot is ours: nothing is sent after the work must stop
+                self.stats.requests += 1
                 completions = await self.backend.generate(batch)
+            except MalformedReply as exc:
+                error, malformed = str(exc), malformed + 1
+                if malformed >= self.retry.malformed_attempts:
+                    break
             except TransientError as exc:
                 error, retry_after = str(exc), exc.retry_after
+            except AuthenticationError as exc:
+                self._fail(key, batch, str(exc), attempt + 1)
+                self._fatal = exc
+                raise
             except BackendError as exc:
                 error = str(exc)
                 break
@@ -303,12 +329,22 @@ class Engine:
             if attempt + 1 < self.retry.attempts:
                 self.stats.retries += 1
                 await asyncio.sleep(self.retry.delay(attempt, retry_after, self._rng))
+        self._fail(key, batch, error, attempt + 1)
+        return [Completion(text="", index=i, error=error) for i in range(batch.start, batch.start + batch.n)]
+
+    def _fail(self, key: str, batch: Batch, error: str, attempts: int) -> None:
+        """Record the samples of ``batch`` as failed for good, with the (redacted) reason."""
+        error = redact(error)
         self.stats.failures += batch.n
-        attempts = min(attempt + 1, self.retry.attempts)
+        if self.stats.first_error is None:
+            self.stats.first_error = error
         for i in range(batch.start, batch.start + batch.n):
             self.store.add_failure(key, i, error, attempts)
         self._schedule_flush()
-        return [Completion(text="", index=i, error=error) for i in range(batch.start, batch.start + batch.n)]
+
+    def _raise_fatal(self) -> None:
+        if self._fatal is not None:
+            raise self._fatal
 
     # A counter and a FIFO of waiters instead of asyncio.Semaphore: taking a free slot costs no
     # coroutine, which matters at tens of thousands of calls per second.
@@ -342,7 +378,23 @@ class Engine:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        self.store.flush()
+        try:
+            self.store.flush()
+        except StoreError as exc:  # raised in the next call or ask, not lost in the event loop's log
+            self._fatal = exc
+
+    @property
+    def failed(self) -> int:
+        """Samples that failed for good in this engine, including paid replies the store refused."""
+        return self.stats.failures + len(self.store.rejected) - self._rejected_before
+
+    @property
+    def first_failure(self) -> str | None:
+        """The reason of the first failure (a refused call, or a reply the store could not keep)."""
+        if self.stats.first_error is not None:
+            return self.stats.first_error
+        rejected = self.store.rejected[self._rejected_before:]
+        return rejected[0][2] if rejected else None
 
     def summary(self) -> dict[str, Any]:
         """Counters and ledger as plain data."""
@@ -353,6 +405,17 @@ class Engine:
             "samples": s.samples,
             "cache_hits": s.cache_hits,
             "retries": s.retries,
-            "failures": s.failures,
+            "failures": self.failed,
+            "first_failure": self.first_failure,
             "ledger": self.ledger.as_dict(),
         }
+
+
+def _check_k(k: int) -> None:
+    """Refuse a pool size that cannot be meant, before anything is planned."""
+    try:
+        ok = not isinstance(k, bool) and int(k) == k and 1 <= k <= MAX_SAMPLES
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"k must be an integer from 1 to {MAX_SAMPLES:,}, got {k!r}")

@@ -4,6 +4,13 @@ WAL journal with ``synchronous=NORMAL``; writes are grouped (the engine flushes 
 turn), so a burst of cheap simulated calls costs one commit while a slow real call is committed the
 moment it returns — a run killed with SIGKILL loses nothing it paid for.
 
+Every reply is stored losslessly: text that is not valid UTF-8 (a lone surrogate decoded from a
+JSON escape) is kept as its ``surrogatepass`` bytes and read back as the same string. One row that
+still cannot be written never takes the others with it: the batch is written again row by row and
+the bad row is recorded as a failure with its reason (:attr:`Store.rejected`). A file that is not a
+usable store (not a database, read-only, corrupt, a directory) is refused in one line by
+:class:`StoreError` when the store is opened, before anything is called or written.
+
 Example:
     >>> store = Store(":memory:")
     >>> store.pool("k" * 64, 3)
@@ -12,18 +19,22 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import json
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from callscale.records import Completion, Request, TokenLogprob, Usage
+from callscale.redaction import redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -57,11 +68,17 @@ CREATE TABLE IF NOT EXISTS runs (
     config TEXT NOT NULL,
     started REAL NOT NULL,
     finished REAL,
-    summary TEXT
+    summary TEXT,
+    status TEXT
 );
 """
+RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024  # a full page check on open costs ~1 s per 200 MB; bigger files skip it
 
 WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of WAL at 4 KiB pages before SQLite copies it into the database
+# What one row's values can raise (a value SQLite cannot bind or encode); anything else is the database's.
+_ROW_ERRORS = (sqlite3.DataError, sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, ValueError,
+               OverflowError, TypeError)
 _ROWS_PER_INSERT = 100  # 9 columns × 100 rows stays under SQLite's oldest limit of 999 variables
 
 
@@ -72,6 +89,36 @@ class StoredSample:
     backend: str
     request: Request
     completion: Completion
+
+
+class StoreError(ValueError):
+    """The store file cannot be used (one line naming the path and what is wrong)."""
+
+
+class SharedStoreWarning(UserWarning):
+    """Another process (or another Store in this one) writes to the same file."""
+
+
+def storable_text(text: str) -> str | bytes:
+    """``text`` as SQLite can keep it: itself, or its ``surrogatepass`` UTF-8 bytes when it holds a
+    lone surrogate (read back by :func:`loaded_text` as the same string).
+
+    Example:
+        >>> loaded_text(storable_text("a \\udc80 b")) == "a \\udc80 b", storable_text("plain")
+        (True, 'plain')
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def loaded_text(value: str | bytes) -> str:
+    """The string stored by :func:`storable_text`."""
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
 
 
 def _logprobs_json(logprobs: tuple[TokenLogprob, ...] | None) -> str | None:
@@ -89,7 +136,7 @@ def _logprobs_from(raw: str | None) -> tuple[TokenLogprob, ...] | None:
 def _completion(row: tuple[Any, ...], cached: bool = True) -> Completion:
     idx, text, finish, pt, ct, latency, logprobs = row
     return Completion(
-        text=text,
+        text=loaded_text(text),
         index=idx,
         usage=Usage(pt, ct),
         finish_reason=finish,
@@ -100,27 +147,62 @@ def _completion(row: tuple[Any, ...], cached: bool = True) -> Completion:
 
 
 class Store:
-    """The completion store. Thread-compatible (one lock), meant for one process at a time per file."""
+    """The completion store. Thread-compatible (one lock); one writing process per file is expected,
+    and a second writer is detected (:attr:`shared`, a :class:`SharedStoreWarning`).
 
-    def __init__(self, path: str | Path) -> None:
+    ``readonly=True`` opens an existing store for reading only (replay), without the writer's lock.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            # A commit of many new pools dirties a page per pool (keys are hashes); with SQLite's default
-            # of a checkpoint every 1,000 WAL pages, a growing store checkpoints on nearly every commit.
-            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-            self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{self.path}: not a usable callscale store ({exc})") from None
+        self.readonly = readonly
+        self.shared = False
+        self.rejected: list[tuple[str, int, str]] = []  # (key, index, reason) of paid rows that could not be written
+        self._lock_fd: int | None = None
+        self._db = self._open()
         self._lock = threading.Lock()
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_requests: dict[str, tuple[str, str, str, str]] = {}
         self._pending_failures: list[tuple[Any, ...]] = []
         self._known_requests: set[str] = set()
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect, create the schema and check the file is a usable store; :class:`StoreError` if not."""
+        memory = self.path == ":memory:"
+        if not memory:
+            check_store_path(Path(self.path), readonly=self.readonly)
+        try:
+            if self.readonly:
+                db = sqlite3.connect(f"file:{Path(self.path).resolve()}?mode=ro", uri=True, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            else:
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                # A commit of many new pools dirties a page per pool (keys are hashes); with SQLite's default
+                # of a checkpoint every 1,000 WAL pages, a growing store checkpoints on nearly every commit.
+                db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+                db.executescript(SCHEMA)
+                _migrate(db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable callscale store ({_reason(exc)})") from None
+        if not memory and not self.readonly:
+            self._take_writer_lock()
+        return db
+
+    def _take_writer_lock(self) -> None:
+        """Hold an advisory lock on the file while open; a second writer finds it taken and warns."""
+        import warnings
+
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.shared = True
+            warnings.warn(f"{self.path}: another writer (a process, or a second Store in this one) has this store "
+                          "open; samples both ask for may be paid twice", SharedStoreWarning, stacklevel=3)
+        self._lock_fd = fd
 
     # -- reading -----------------------------------------------------------------------------
     def pool(self, key: str, k: int) -> list[Completion]:
@@ -205,37 +287,86 @@ class Store:
             if rows is None:
                 rows = self._pending[key] = []
             usage = c.usage
-            rows.append((key, c.index, c.text, c.finish_reason, usage.prompt_tokens, usage.completion_tokens,
+            rows.append((key, c.index, storable_text(c.text), c.finish_reason, usage.prompt_tokens, usage.completion_tokens,
                          c.latency_s, None if c.logprobs is None else _logprobs_json(c.logprobs), now))
 
     def add_failure(self, key: str, index: int, error: str, attempts: int) -> None:
         """Queue a record of a call that failed for good."""
-        self._pending_failures.append((key, index, error, attempts, time.time()))
+        self._pending_failures.append((key, index, _safe(redact(error)), attempts, time.time()))
 
     @property
     def dirty(self) -> bool:
         return bool(self._pending or self._pending_requests or self._pending_failures)
 
     def flush(self) -> None:
-        """Commit everything queued, in one transaction."""
+        """Commit everything queued, in one transaction.
+
+        A row SQLite refuses is recorded as a failure (:attr:`rejected`) while the others are kept; a
+        database that refuses the whole write (read-only, disk full) keeps the queue for the next flush
+        and raises :class:`StoreError`.
+        """
         if not self.dirty:
             return
         with self._lock:
             requests, self._pending_requests = self._pending_requests, {}
             pending, self._pending = self._pending, {}
+            failures, self._pending_failures = self._pending_failures, []
             # In key order: B-tree inserts in order touch fewer pages than random hex keys do.
             rows = [row for key in sorted(pending) for row in pending[key]]
-            failures, self._pending_failures = self._pending_failures, []
-            self._db.execute("BEGIN")
             try:
-                self._insert("requests", [requests[k] for k in sorted(requests)])
-                self._insert("completions", rows)
-                self._db.executemany("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", failures)
-                self._db.execute("COMMIT")
+                try:
+                    self._write(requests, rows, failures)
+                except _ROW_ERRORS:
+                    self._write_each(requests, rows, failures)
+            except sqlite3.DatabaseError as exc:
+                self._requeue(requests, pending, failures)
+                raise StoreError(f"{self.path}: cannot write to the store ({_reason(exc)})") from None
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._requeue(requests, pending, failures)
                 raise
             self._known_requests.update(requests)
+
+    def _write(self, requests: dict[str, tuple[str, str, str, str]], rows: list[tuple[Any, ...]],
+               failures: list[tuple[Any, ...]]) -> None:
+        self._db.execute("BEGIN")
+        try:
+            self._insert("requests", [requests[k] for k in sorted(requests)])
+            self._insert("completions", rows)
+            self._db.executemany("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", failures)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _write_each(self, requests: dict[str, tuple[str, str, str, str]], rows: list[tuple[Any, ...]],
+                    failures: list[tuple[Any, ...]]) -> None:
+        """The slow path: one statement per row, so a row that cannot be written is the only one lost."""
+        refused: list[tuple[Any, ...]] = []
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany("INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?)", [requests[k] for k in sorted(requests)])
+            for row in rows:
+                try:
+                    self._db.execute("INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                except _ROW_ERRORS as exc:
+                    reason = f"could not store the reply ({type(exc).__name__}: {exc})"
+                    self.rejected.append((row[0], row[1], reason))
+                    refused.append((row[0], row[1], reason[:500], 1, time.time()))
+            for row in [*failures, *refused]:
+                self._db.execute("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", (*row[:2], _safe(row[2]), *row[3:]))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _requeue(self, requests: dict[str, tuple[str, str, str, str]], pending: dict[str, list[tuple[Any, ...]]],
+                 failures: list[tuple[Any, ...]]) -> None:
+        """Put a batch that could not be committed back in front of the queue."""
+        self._pending_requests = {**requests, **self._pending_requests}
+        for key, rows in self._pending.items():
+            pending.setdefault(key, []).extend(rows)
+        self._pending = pending
+        self._pending_failures = [*failures, *self._pending_failures]
 
     def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """INSERT OR IGNORE ``rows``, _ROWS_PER_INSERT to a statement: binding one multi-row statement
@@ -250,29 +381,64 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, command: str, config: Mapping[str, Any]) -> int:
-        """Record the start of a run; returns its id."""
+        """Record the start of a run (status ``running``); returns its id."""
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO runs (command, config, started) VALUES (?, ?, ?)",
+                "INSERT INTO runs (command, config, started, status) VALUES (?, ?, ?, 'running')",
                 (command, json.dumps(config, sort_keys=True, default=str), time.time()),
             )
             return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, summary: Mapping[str, Any]) -> None:
-        """Record a run's end and its summary."""
+    def finish_run(self, run_id: int, summary: Mapping[str, Any], status: str = "finished") -> None:
+        """Record a run's end, its summary and how it ended (one of :data:`RUN_STATUSES`)."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}; choose one of {', '.join(RUN_STATUSES)}")
         with self._lock:
             self._db.execute(
-                "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
-                (time.time(), json.dumps(summary, sort_keys=True, default=str), run_id),
+                "UPDATE runs SET finished = ?, summary = ?, status = ? WHERE id = ?",
+                (time.time(), json.dumps(summary, sort_keys=True, default=str), status, run_id),
             )
+
+    @contextlib.contextmanager
+    def recording(self, command: str, config: Mapping[str, Any]) -> Iterator[RunRecord]:
+        """A run row for the block: ``finished`` with :attr:`RunRecord.summary` when it ends normally,
+        ``interrupted`` on Ctrl-C / SIGTERM / cancellation, ``failed`` on any other exception.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> with store.recording("demo", {}) as run:
+            ...     run.summary["calls"] = 3
+            >>> store.runs()[-1]["status"], store.runs()[-1]["summary"]
+            ('finished', {'calls': 3})
+        """
+        record = RunRecord(self.start_run(command, config))
+        try:
+            yield record
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, _cancelled()):
+            self._end_quietly(record, "interrupted")
+            raise
+        except BaseException as exc:
+            self._end_quietly(record, record.status if record.status != "finished" else "failed", exc)
+            raise
+        self.finish_run(record.id, record.summary, record.status)
+
+    def _end_quietly(self, record: RunRecord, status: str, exc: BaseException | None = None) -> None:
+        summary = dict(record.summary)
+        if exc is not None and str(exc):
+            summary.setdefault("error", _safe(" ".join(str(exc).split()))[:500])
+        with contextlib.suppress(sqlite3.Error, StoreError):
+            self.flush()
+        with contextlib.suppress(sqlite3.Error):
+            self.finish_run(record.id, summary, status)
 
     def runs(self) -> list[dict[str, Any]]:
         """Every recorded run, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT id, command, config, started, finished, summary FROM runs ORDER BY id")
+            rows = self._db.execute("SELECT id, command, config, started, finished, summary, status FROM runs ORDER BY id")
             return [
                 {"id": r[0], "command": r[1], "config": json.loads(r[2]), "started": r[3], "finished": r[4],
-                 "summary": json.loads(r[5]) if r[5] else None}
+                 "summary": json.loads(r[5]) if r[5] else None,
+                 "status": r[6] or ("finished" if r[4] is not None else "running")}
                 for r in rows.fetchall()
             ]
 
@@ -288,15 +454,129 @@ class Store:
         return n
 
     def close(self) -> None:
-        self.flush()
-        with self._lock:
-            self._db.close()
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                self._db.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the writer's lock
+                self._lock_fd = None
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class RunRecord:
+    """The run row of :meth:`Store.recording`: fill ``summary``; set ``status`` to ``failed`` for a run
+    that ends normally but must not count as a measurement."""
+
+    id: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    status: str = "finished"
+
+
+def _cancelled() -> type[BaseException]:
+    import asyncio
+
+    return asyncio.CancelledError
+
+
+def _safe(text: str) -> str:
+    """``text`` with anything that is not valid UTF-8 escaped (for error messages, not replies)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return {"file is not a database": "not an SQLite database", "attempt to write a readonly database": "read-only",
+            "database disk image is malformed": "corrupt pages", "unable to open database file": "cannot open it"}.get(text, text)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an older store's tables up to :data:`SCHEMA` (columns added since)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "status" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN status TEXT")
+
+
+def check_store(path: str | Path) -> None:
+    """Everything :class:`Store` would refuse about ``path``, checked without creating or changing
+    anything — so a command can stop in one line before a backend starts. An existing file is opened
+    read-only and its pages checked (``PRAGMA quick_check``, for files up to
+    :data:`QUICK_CHECK_MAX_BYTES`).
+
+    Example:
+        >>> check_store("/proc/version/store.sqlite")
+        Traceback (most recent call last):
+        ...
+        callscale.store.StoreError: /proc/version/store.sqlite: cannot create the store: /proc/version is not a directory
+    """
+    path = Path(path)
+    check_store_path(path, create=False)
+    if not path.is_file() or not path.stat().st_size:
+        return
+    store = Store(path, readonly=True)
+    try:
+        if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
+            verdict = store._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if verdict != "ok":
+                raise StoreError(f"{path}: not a usable callscale store (corrupt pages: {verdict})")
+        tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "completions" not in tables:
+            raise StoreError(f"{path}: an SQLite database, but not a callscale store (no completions table)")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a usable callscale store ({_reason(exc)})") from None
+    finally:
+        store.close()
+
+
+def check_store_path(path: Path, *, readonly: bool = False, create: bool = True) -> None:
+    """Refuse, in one line naming ``path``, a store location that cannot work — before anything is
+    created: a directory, a parent that is a file, a file that cannot be read or written.
+
+    Example:
+        >>> check_store_path(Path("/proc/version/store.sqlite"))
+        Traceback (most recent call last):
+        ...
+        callscale.store.StoreError: /proc/version/store.sqlite: cannot create the store: /proc/version is not a directory
+    """
+    if path.is_dir():
+        raise StoreError(f"{path}: is a directory, not a store file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(f"{path}: cannot create the store: {parent} is not a directory")
+            break
+    if path.exists():
+        wanted = os.R_OK if readonly else os.R_OK | os.W_OK
+        if not os.access(path, wanted) or (not readonly and os.geteuid() == 0 and not path.stat().st_mode & 0o222):
+            raise StoreError(f"{path}: the store file is {'unreadable' if readonly else 'read-only'}")
+        if path.stat().st_size and not _looks_like_sqlite(path):
+            raise StoreError(f"{path}: not a usable callscale store (not an SQLite database)")
+    elif readonly:
+        raise StoreError(f"{path}: no such store")
+    elif not create:
+        parent = next((p for p in path.parents if p.exists()), Path("."))
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise StoreError(f"{path}: cannot create the store: {parent} is not writable")
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def sample_record(sample: StoredSample) -> dict[str, Any]:

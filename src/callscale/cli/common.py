@@ -13,7 +13,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,9 +24,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from callscale.backends.base import ConfigurationError
-from callscale.backends.factory import BackendSpec
+from callscale.backends.base import AuthenticationError, Backend, ConfigurationError
+from callscale.backends.factory import BackendSpec, open_backend
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S
 from callscale.engine import Engine
+from callscale.store import RunRecord, SharedStoreWarning, Store, StoreError
 
 stdout = Console(highlight=False)
 if not stdout.is_terminal:  # piped output: wide enough for the cost tables
@@ -41,6 +44,11 @@ BaseUrlOpt = Annotated[str | None, typer.Option(help="Server URL for --backend o
 ApiKeyEnvOpt = Annotated[str | None, typer.Option(help="Environment variable holding the API key.")]
 ReplayOpt = Annotated[Path | None, typer.Option(help="Recorded store or JSONL for --backend replay.")]
 ConcurrencyOpt = Annotated[int | None, typer.Option(min=1, help="Calls in flight (default: the backend's).")]
+TimeoutOpt = Annotated[float | None, typer.Option(min=0.001, help="Seconds one call may take in all, then it is retried "
+                                                                  "(default: 120 for servers, 300 for the local model).")]
+ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.001, help="Seconds to open a connection to the server.")]
+FailShareOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Exit 3 without a measurement when at least this "
+                                                                      "share of the calls made failed (1: only when all did).")]
 StoreOpt = Annotated[Path | None, typer.Option(help=STORE_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
 
@@ -72,16 +80,84 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (UserError, ConfigurationError, NetworkError, TaskDataError, UnknownTaskError, FileNotFoundError) as exc:
+    except (UserError, ConfigurationError, NetworkError, TaskDataError, UnknownTaskError, FileNotFoundError,
+            StoreError, AuthenticationError) as exc:
         message = str(exc.args[0]) if isinstance(exc, UnknownTaskError | KeyError) and exc.args else str(exc)
+        if isinstance(exc, AuthenticationError):
+            message = f"{message}; the run stopped (every completed call is stored)"
         raise fail(message) from None
+    except FailedRun as exc:
+        raise typer.Exit(exc.code) from None
 
 
 def backend_spec(backend: str, model: str | None, base_url: str | None, api_key_env: str | None,
-                 replay: Path | None, concurrency: int | None, params: int | None = None) -> BackendSpec:
+                 replay: Path | None, concurrency: int | None, params: int | None = None, *,
+                 timeout: float | None = None, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> BackendSpec:
     """Validated backend spec from the common options."""
     return BackendSpec(kind=backend, model=model, base_url=base_url, api_key_env=api_key_env, replay_path=replay,
-                       concurrency=concurrency, params=params).validate()
+                       concurrency=concurrency, params=params, timeout_s=timeout,
+                       connect_timeout_s=connect_timeout).validate()
+
+
+def open_store(path: Path) -> Store:
+    """The store at ``path``, checked before any backend starts (a bad file is a one-line error, exit 2);
+    a second process writing to it is reported in one warning line."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SharedStoreWarning)
+        store = Store(path)
+    for warning in caught:
+        if issubclass(warning.category, SharedStoreWarning):
+            sys.stderr.write(f"warning: {warning.message}\n")
+    return store
+
+
+@contextlib.asynccontextmanager
+async def backend_and_store(spec: BackendSpec, responder: Callable[[], Any] | None,
+                            store_path: Path) -> AsyncIterator[tuple[Backend, Store]]:
+    """The backend of ``spec`` started, then the store opened (:func:`open_store`); both closed on exit."""
+    async with open_backend(spec, responder=responder) as live:
+        with open_store(store_path) as db:
+            yield live, db
+
+
+@dataclass
+class Failures:
+    """Calls made now and calls that failed for good, over one command (several engines add up)."""
+
+    made: int = 0
+    failed: int = 0
+    first: str | None = None
+
+    def add(self, engine: Engine) -> None:
+        """Count one engine's calls."""
+        self.made += engine.stats.samples
+        self.failed += engine.failed
+        self.first = self.first or engine.first_failure
+
+    def verdict(self, fail_share: float, run: RunRecord | None = None) -> None:
+        """Say on stderr how many calls failed and why; raise exit 3 (no measurement) when at least
+        ``fail_share`` of the calls made failed. The run row is marked ``failed`` then."""
+        if not self.failed:
+            return
+        total = self.made + self.failed
+        line = f"{self.failed} of {total} calls failed; first: {self.first}"
+        if self.failed >= fail_share * total:
+            if run is not None:
+                run.status = "failed"
+                run.summary.update({"calls_made": self.made, "failures": self.failed, "first_failure": self.first})
+            sys.stderr.write(f"error: {' '.join(line.split())} — no measurement reported\n")
+            raise FailedRun(3, line)
+        sys.stderr.write(f"warning: {' '.join(line.split())}\n")
+
+
+class FailedRun(Exception):
+    """Too many calls failed: the command ends with this exit code and prints no measurement."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:

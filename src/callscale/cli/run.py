@@ -8,17 +8,22 @@ from typing import Any
 
 import typer
 
-from callscale.backends.factory import open_backend
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S
 from callscale.cli.common import (
     ApiKeyEnvOpt,
     BackendOpt,
     BaseUrlOpt,
     ConcurrencyOpt,
+    ConnectTimeoutOpt,
+    FailShareOpt,
+    Failures,
     JsonOpt,
     ModelOpt,
     ReplayOpt,
     StoreOpt,
+    TimeoutOpt,
     UserError,
+    backend_and_store,
     backend_spec,
     cost_table,
     default_store_path,
@@ -27,15 +32,15 @@ from callscale.cli.common import (
     stdout,
     user_errors,
 )
-from callscale.engine import Engine
-from callscale.store import Store
+from callscale.engine import MAX_SAMPLES, Engine
+from callscale.store import check_store
 
 
 def run(
     task: str = typer.Option(..., help="Task name (see `callscale tasks`) or a JSONL file of items."),
     network: str = typer.Option("vote", help="Built-in network (generate, vote, filter_vote, select, knockout, fuse, "
                                              "verify) or a YAML/TOML network file."),
-    k: int = typer.Option(5, min=1, help="Samples per item for built-in networks."),
+    k: int = typer.Option(5, min=1, max=MAX_SAMPLES, help="Samples per item for built-in networks."),
     limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
     model: ModelOpt = None,
     judge_model: str | None = typer.Option(None, help="Judge model for filter/select/knockout/fuse/verify."),
@@ -48,6 +53,9 @@ def run(
     api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
     replay: ReplayOpt = None,
     concurrency: ConcurrencyOpt = None,
+    timeout: TimeoutOpt = None,
+    connect_timeout: ConnectTimeoutOpt = DEFAULT_CONNECT_TIMEOUT_S,
+    fail_share: FailShareOpt = 1.0,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -56,7 +64,8 @@ def run(
     from callscale.primitives.world import TaskWorld, synthetic_answers
 
     with user_errors():
-        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency)
+        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
+                            connect_timeout=connect_timeout)
         the_task = load_task(task, limit)
         path = Path(network)
         if path.suffix in (".yaml", ".yml", ".toml") or path.exists():
@@ -69,18 +78,22 @@ def run(
         def world() -> Any:
             return TaskWorld(the_task, synthetic_answers(the_task))
 
+        check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
+
         async def main() -> dict[str, Any]:
-            async with open_backend(spec, responder=world) as live:
-                with Store(store_path) as db:
+            async with backend_and_store(spec, world, store_path) as (live, db):
+                config = {"task": the_task.name, "network": net.name, "backend": live.name, "items": len(the_task)}
+                with db.recording("run", config) as record:
                     engine = Engine(live, store=db, concurrency=spec.concurrency)
-                    run_id = db.start_run("run", {"task": the_task.name, "network": net.name, "backend": live.name,
-                                                  "items": len(the_task)})
                     with progress(engine, f"{net.name} on {the_task.name}", not as_json):
                         result = await run_network(net, the_task, engine)
+                    failures = Failures()
+                    failures.add(engine)
                     summary = result.as_dict() | {"backend": live.name, "store": str(store_path),
                                                   "calls_made": engine.stats.samples, "retries": engine.stats.retries,
-                                                  "failures": engine.stats.failures}
-                    db.finish_run(run_id, {k: v for k, v in summary.items() if k != "outcomes"})
+                                                  "failures": engine.failed, "first_failure": engine.first_failure}
+                    record.summary.update({k: v for k, v in summary.items() if k != "outcomes"})
+                    failures.verdict(fail_share, record)
                     return summary
 
         summary = asyncio.run(main())

@@ -8,17 +8,22 @@ from typing import Any
 
 import typer
 
-from callscale.backends.factory import open_backend
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S
 from callscale.cli.common import (
     ApiKeyEnvOpt,
     BackendOpt,
     BaseUrlOpt,
     ConcurrencyOpt,
+    ConnectTimeoutOpt,
+    FailShareOpt,
+    Failures,
     JsonOpt,
     ModelOpt,
     ReplayOpt,
     StoreOpt,
+    TimeoutOpt,
     UserError,
+    backend_and_store,
     backend_spec,
     default_store_path,
     emit,
@@ -26,14 +31,14 @@ from callscale.cli.common import (
     stdout,
     user_errors,
 )
-from callscale.engine import Engine
-from callscale.store import Store
+from callscale.engine import MAX_SAMPLES, Engine
+from callscale.store import check_store
 
 
 def scale(
     task: str | None = typer.Option(None, help="Task name or JSONL file (or use --study)."),
     study: str | None = typer.Option(None, help="Run the built-in study: 'small' (minutes) or 'full'."),
-    samples: int = typer.Option(16, min=2, help="Samples per item M (the pool)."),
+    samples: int = typer.Option(16, min=2, max=MAX_SAMPLES, help="Samples per item M (the pool)."),
     fit_on: int = typer.Option(5, min=1, help="Fit the predictors on the first N samples per item."),
     predict_to: int = typer.Option(1000, min=2, max=1001,  # callscale.scaling.fit.EXTEND_MAX (scipy loads lazily)
                                    help="Predict the curve up to this K (exact vote formula to 150, extended beyond)."),
@@ -50,6 +55,9 @@ def scale(
     api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
     replay: ReplayOpt = None,
     concurrency: ConcurrencyOpt = None,
+    timeout: TimeoutOpt = None,
+    connect_timeout: ConnectTimeoutOpt = DEFAULT_CONNECT_TIMEOUT_S,
+    fail_share: FailShareOpt = 1.0,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -62,7 +70,8 @@ def scale(
     from callscale.study import FULL, SMALL, StudyPart
 
     with user_errors():
-        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency)
+        spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
+                            connect_timeout=connect_timeout)
         if (task is None) == (study is None):
             raise UserError("give exactly one of --task or --study")
         if study is not None:
@@ -86,12 +95,13 @@ def scale(
             merged = next(iter(worlds.values()))
             return TaskWorld(merged, synthetic_answers(merged))
 
+        check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
+
         async def main() -> tuple[list[Any], dict[str, Any]]:
             results = []
-            async with open_backend(spec, responder=world) as live:
-                with Store(store_path) as db:
-                    run_id = db.start_run("scale", {"parts": [p.name for p, _ in parts], "backend": live.name})
-                    spent = 0
+            async with backend_and_store(spec, world, store_path) as (live, db):
+                with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
+                    failures = Failures()
                     for part, loaded in parts:
                         engine = Engine(live, store=db, concurrency=spec.concurrency)
                         pool_spec = part.spec if study else PoolSpec(spec.model_name, samples, temperature, max_tokens,
@@ -99,13 +109,15 @@ def scale(
                         with progress(engine, f"pools for {part.name}", not as_json):
                             pools = await collect_pools(engine, loaded, pool_spec)
                             dists = await logprob_distributions(engine, loaded, pool_spec.model) if part.logprobs else None
+                        failures.add(engine)
+                        record.summary["calls_made"] = failures.made
+                        failures.verdict(fail_share, record)
                         nodes = engine.ledger.nodes()
                         calls = {"full curve (system calls)": nodes["generate"].system.calls,
                                  "made now": engine.stats.samples, "from the store": engine.stats.cache_hits,
-                                 "failed": engine.stats.failures}
+                                 "failed": engine.failed}
                         if "logprobs" in nodes:
                             calls["logprobs route (system calls)"] = nodes["logprobs"].system.calls
-                        spent += engine.stats.samples
                         settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
                                     "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
                                     "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
@@ -113,9 +125,8 @@ def scale(
                         results.append(analyze_pools(part.name, pools, fit_on=fit_on, predict_to=predict_to,
                                                      n_boot=boot, logprob_distributions=dists, settings=settings,
                                                      calls=calls))
-                    db.finish_run(run_id, {"calls_made": spent})
             shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
-            return results, {"calls_made": spent, "backend": shown}
+            return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown}
 
         results, meta = asyncio.run(main())
         path = write_report(results, report, title=f"Vote scaling — {study or task}")

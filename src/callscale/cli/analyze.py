@@ -32,6 +32,7 @@ from callscale.cli.common import (
     default_store_path,
     emit,
     human,
+    open_store,
     stderr,
     stdout,
     user_errors,
@@ -137,7 +138,7 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
                      seeds: int, backend: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
     from callscale.asymptotic.examples import UnknownExampleError, analyze_example, get_example, real_engine
     from callscale.asymptotic.symbolic import METRICS
-    from callscale.store import Store
+    from callscale.store import check_store
 
     try:
         example = get_example(name)
@@ -161,11 +162,14 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
+    if store is not None or backend != "simulated":
+        check_store(store or default_store_path())
+
     async def main() -> Any:
         if backend == "simulated":
             if store is None:
                 return await analyze_example(example, size_list, vary=axis, fixed=settings, metric=metric, seeds=seeds)
-            with Store(store) as db:
+            with open_store(store) as db:
                 def sim_engine(ex: Any, sz: Any, seed: int | None) -> Any:
                     from callscale.asymptotic.empirical import PassLedger
                     from callscale.engine import Engine
@@ -177,7 +181,7 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
         from callscale.backends.local import LocalBackend
 
         async with LocalBackend.started() as live:
-            with Store(store or default_store_path()) as db:
+            with open_store(store or default_store_path()) as db:
                 def engine(ex: Any, sz: Any, seed: int | None) -> Any:
                     if chatty:
                         stderr.print(f"running {ex.name} at {', '.join(f'{k}={v}' for k, v in sz.items())} on the local model")
@@ -197,7 +201,7 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
     from callscale.cli.run import load_task
     from callscale.engine import Engine
     from callscale.networks import load_network
-    from callscale.store import Store
+    from callscale.store import check_store
 
     if metric not in METRICS:
         raise UserError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
@@ -207,6 +211,8 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
         raise UserError(f"network file not found: {path}")
     network = load_network(path, default_model=DEFAULT_MODEL if backend == "local" else "sim")
     chosen = size_list or [1, 2, 4, 8]
+    if backend != "simulated":
+        check_store(store or default_store_path())
 
     async def main() -> Any:
         try:
@@ -216,7 +222,7 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
 
             the_task = load_task(task, limit or 2)
             async with LocalBackend.started() as live:
-                with Store(store or default_store_path()) as db:
+                with open_store(store or default_store_path()) as db:
                     def engine(t: Any) -> Any:
                         return Engine(live, store=db, ledger=PassLedger())
 

@@ -22,6 +22,7 @@ from callscale.cli.common import (
     backend_spec,
     default_store_path,
     emit,
+    open_store,
     stdout,
     user_errors,
 )
@@ -130,8 +131,9 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
     from callscale.records import ModelCard
     from callscale.search.environment import SyncEnvironment
     from callscale.search.live import LiveStages, draft_and_answer_space
-    from callscale.store import Store
+    from callscale.store import check_store
 
+    check_store(store_path)
     loaded = load_task(task, train + test)
     if loaded.is_multiple_choice:
         raise UserError(f"task {task!r} is multiple choice; live optimisation fuses free-form answers (try arithmetic)")
@@ -143,7 +145,7 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
     try:
         backend = runner.run(opened.__aenter__())
         try:
-            with Store(store_path) as db:
+            with open_store(store_path) as db:
                 engine = Engine(backend, store=db)
                 card = engine.card(spec.model_name)
                 models = [card if card.params else ModelCard(card.name, params=1)]

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from callscale.costs import flops, primitive_cost
 from callscale.records import Completion, ModelCard
 
 
@@ -56,8 +57,8 @@ class Tally:
         self.prompt_tokens += prompt
         self.completion_tokens += completion
         self.forward_passes += passes
-        self.primitive_cost += params * total
-        self.flops += 2.0 * params * total
+        self.primitive_cost += primitive_cost(params, prompt, completion)
+        self.flops += flops(params, total)
         if dollars is None:
             self.priced = False
         else:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from callscale.costs import dollars
 from callscale.recordtools import once, slot_init
 
 SEED_SPACE = 2**31 - 1
@@ -287,9 +288,7 @@ class ModelCard:
 
     def dollars(self, usage: Usage) -> float | None:
         """Dollar cost of ``usage``, or None when no price is known."""
-        if self.price_in_per_mtok is None or self.price_out_per_mtok is None:
-            return None
-        return (usage.prompt_tokens * self.price_in_per_mtok + usage.completion_tokens * self.price_out_per_mtok) / 1e6
+        return dollars(usage.prompt_tokens, usage.completion_tokens, self.price_in_per_mtok, self.price_out_per_mtok)
 
 
 def messages_of(request: Request) -> Sequence[Message]:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from callscale.costs import primitive_cost
+
 Expr = Any  # an int, a float, or a sympy expression
 
 
@@ -120,7 +122,7 @@ class Cost:
 
     def primitive_cost(self, params: Mapping[str, Expr]) -> Expr:
         """Σ m·n over groups, with ``params`` giving each model's size m."""
-        return sum((params[g.model] * (g.prompt_tokens + g.completion_tokens) for g in self.groups), 0)
+        return sum((primitive_cost(params[g.model], g.prompt_tokens, g.completion_tokens) for g in self.groups), 0)
 
     def by_model(self) -> dict[str, CallGroup]:
         """Groups merged per model."""

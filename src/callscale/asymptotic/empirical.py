@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscale.asymptotic.symbolic import Growth
+from callscale.costs import METRICS, call_passes
 from callscale.engine import Engine
 from callscale.ledger import Ledger
 from callscale.records import Completion, ModelCard
@@ -46,19 +47,6 @@ CANDIDATES: tuple[Growth, ...] = (
 
 
 # -- measuring -----------------------------------------------------------------------------------
-def call_passes(prompt_tokens: int, completion_tokens: int) -> int:
-    """Σ over one call's forward passes of the context each reads: T·P + T(T−1)/2 (P if T = 0).
-
-    Example:
-        >>> call_passes(10, 1), call_passes(10, 3), call_passes(10, 0)
-        (10, 33, 10)
-    """
-    t = completion_tokens
-    if t <= 0:
-        return prompt_tokens
-    return t * prompt_tokens + t * (t - 1) // 2
-
-
 class PassLedger(Ledger):
     """A :class:`~callscale.ledger.Ledger` that also sums m·(forward-pass contexts) per node (system view).
 
@@ -378,7 +366,7 @@ class SizeRow:
                 "detail": {k: dict(v) for k, v in self.detail.items()}}
 
 
-EXACT_METRICS = ("calls", "prompt_tokens", "completion_tokens", "tokens", "primitive", "passes", "depth")
+EXACT_METRICS = METRICS  # every measure is an exact count
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from callscale.costs import METRICS, group_passes
 from callscale.structure import CallGroup, Cost, Expr, is_symbolic
-
-METRICS = ("calls", "prompt_tokens", "completion_tokens", "tokens", "primitive", "passes", "depth")
-"""Cost measures, in the order reports show them."""
 
 
 # -- growth classes ------------------------------------------------------------------------------
@@ -419,12 +417,8 @@ def passes_of(group: CallGroup) -> Expr:
     if is_symbolic(n, p, t):
         import sympy
 
-        n, p, t = sympy.sympify(n), sympy.sympify(p), sympy.sympify(t)
-        return p * t / n + t * (t / n - 1) / 2
-    if n == 0:
-        return 0
-    n, p, t = Fraction(n), Fraction(p), Fraction(t)
-    return _exact(p * t / n + t * (t / n - 1) / 2)
+        return group_passes(sympy.sympify(n), sympy.sympify(p), sympy.sympify(t))
+    return _exact(group_passes(n, p, t))
 
 
 def measures(cost: Cost, params: Mapping[str, Expr]) -> dict[str, Expr]:

@@ -30,14 +30,15 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from callscale.costs import (
+    agentts_stage_budget,
+    stage_tokens,
+)
+
 if TYPE_CHECKING:
     from callscale.records import ModelCard
     from callscale.search.space import Stage
 
-REFERENCE_PARAMS = 3_000_000_000
-"""Parameters of the reference model of the AgentTTS budget (α = params / 3e9)."""
-REFERENCE_PROMPT_TOKENS = 128
-REFERENCE_DECODE_TOKENS = 64
 
 Number = int | float | Fraction
 
@@ -52,19 +53,6 @@ def as_fraction(value: Number) -> Fraction:
     return value if isinstance(value, Fraction) else Fraction(value)
 
 
-def agentts_stage_budget(params: int, prompt_tokens: int, decode_tokens: int, samples: int) -> Fraction:
-    """AgentTTS budget of one stage: ``[α·(N_p + S·N_d) − 128] / 64`` with ``α = params / 3e9``.
-
-    Example:
-        >>> agentts_stage_budget(3_000_000_000, 256, 64, 50), agentts_stage_budget(3_000_000_000, 256, 64, 15)
-        (Fraction(52, 1), Fraction(17, 1))
-    """
-    if samples < 1:
-        raise ValueError("samples must be at least 1")
-    alpha = Fraction(params, REFERENCE_PARAMS)
-    return (alpha * (prompt_tokens + samples * decode_tokens) - REFERENCE_PROMPT_TOKENS) / REFERENCE_DECODE_TOKENS
-
-
 def primitive_stage_cost(params: int, prompt_tokens: int, decode_tokens: int, samples: int, *, fusion: bool = True) -> Fraction:
     """LLM-primitive cost ``m·n`` of one stage: ``S`` generations plus one fusion call when ``S > 1``.
 
@@ -77,12 +65,7 @@ def primitive_stage_cost(params: int, prompt_tokens: int, decode_tokens: int, sa
         >>> primitive_stage_cost(10, 100, 10, 2)  # 2·110 + (100 + 20 + 10), times m = 10
         Fraction(3500, 1)
     """
-    if samples < 1:
-        raise ValueError("samples must be at least 1")
-    tokens = samples * (prompt_tokens + decode_tokens)
-    if fusion and samples > 1:
-        tokens += prompt_tokens + samples * decode_tokens + decode_tokens
-    return Fraction(params * tokens)
+    return Fraction(params * stage_tokens(prompt_tokens, decode_tokens, samples, fusion=fusion))
 
 
 @runtime_checkable

@@ -198,10 +198,10 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
     from callscale.asymptotic.empirical import PassLedger, StructureError, analyze_network
     from callscale.asymptotic.symbolic import METRICS
     from callscale.backends.local import DEFAULT_MODEL
-    from callscale.cli.run import load_task
     from callscale.engine import Engine
     from callscale.networks import load_network
     from callscale.store import check_store
+    from callscale.tasks import load_task
 
     if metric not in METRICS:
         raise UserError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")

@@ -125,13 +125,13 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
         yield AgentTTSBenchmark(), None, None
         return
     from callscale.backends.factory import open_backend
-    from callscale.cli.run import load_task
     from callscale.engine import Engine
     from callscale.primitives.world import TaskWorld, synthetic_answers
     from callscale.records import ModelCard
     from callscale.search.environment import SyncEnvironment
     from callscale.search.live import LiveStages, draft_and_answer_space
     from callscale.store import check_store
+    from callscale.tasks import load_task
 
     check_store(store_path)
     loaded = load_task(task, train + test)

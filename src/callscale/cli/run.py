@@ -22,7 +22,6 @@ from callscale.cli.common import (
     ReplayOpt,
     StoreOpt,
     TimeoutOpt,
-    UserError,
     backend_and_store,
     backend_spec,
     cost_table,
@@ -62,6 +61,7 @@ def run(
     """Run a network over a task and report accuracy (95 % CI), abstain rate and cost per node."""
     from callscale.networks import builtin_network, load_network, run_network
     from callscale.primitives.world import TaskWorld, synthetic_answers
+    from callscale.tasks import load_task
 
     with user_errors():
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
@@ -98,26 +98,6 @@ def run(
 
         summary = asyncio.run(main())
     emit(summary, as_json, lambda s: render(s, show_answers))
-
-
-def load_task(name: str, limit: int | None) -> Any:
-    """A registered task or a JSONL file of items, cut to ``limit`` items."""
-    from callscale.tasks import get_task, load_jsonl
-    from callscale.tasks.items import Task
-
-    path = Path(name)
-    if path.suffix in (".jsonl", ".gz") or path.exists():
-        if not path.is_file():
-            raise UserError(f"task file not found: {path}")
-        task = Task(path.stem, load_jsonl(path), "{question}\n\n{options}\n\nAnswer with the letter of the correct option."
-                    if any(it.choices for it in load_jsonl(path)) else "{question}")
-    else:
-        task = get_task(name)
-    if limit is not None:
-        task = task.subset(limit)
-    if not len(task):
-        raise UserError(f"task {name!r} has no items")
-    return task
 
 
 def render(summary: dict[str, Any], show_answers: bool) -> None:

@@ -63,11 +63,11 @@ def scale(
 ) -> None:
     """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
     from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""
-    from callscale.cli.run import load_task
     from callscale.pools import PoolSpec, collect_pools, logprob_distributions
     from callscale.primitives.world import TaskWorld, synthetic_answers
     from callscale.report.vote_scaling import analyze_pools, write_report
     from callscale.study import FULL, SMALL, StudyPart
+    from callscale.tasks import load_task
 
     with user_errors():
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,

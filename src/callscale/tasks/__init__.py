@@ -36,7 +36,7 @@ from callscale.tasks.parsers import (
     parse_text,
     parse_yes_no,
 )
-from callscale.tasks.registry import UnknownTaskError, get_task, register_task, task_names, unregister_task
+from callscale.tasks.registry import UnknownTaskError, get_task, load_task, register_task, task_names, unregister_task
 from callscale.tasks.scorers import exact_match, normalized_match, numeric_match, reference_recall, reference_strings
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "item_to_row",
     "load_jsonl",
     "load_shipped",
+    "load_task",
     "normalize_text",
     "normalized_match",
     "numeric_match",

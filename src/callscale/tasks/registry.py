@@ -11,10 +11,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from callscale.tasks.generated import ARITHMETIC_TEMPLATE, generated_arithmetic_task
 from callscale.tasks.items import Item, Task
-from callscale.tasks.loaders import load_shipped, shipped_manifest
+from callscale.tasks.loaders import TaskDataError, load_jsonl, load_shipped, shipped_manifest
 from callscale.tasks.parsers import parse_choice, parse_number, parse_text, parse_yes_no
 from callscale.tasks.scorers import exact_match, numeric_match, reference_recall
 
@@ -97,6 +98,36 @@ def get_task(name: str) -> Task:
     if name not in _CACHE:
         _CACHE[name] = _FACTORIES[name]()
     return _CACHE[name]
+
+
+MULTIPLE_CHOICE_TEMPLATE = "{question}\n\n{options}\n\nAnswer with the letter of the correct option."
+
+
+def load_task(name: str | Path, limit: int | None = None) -> Task:
+    """A registered task (see :func:`task_names`) or a JSONL file of items, cut to its first ``limit``
+    items. A file's prompt shows the options and asks for a letter when its items have choices, else
+    the question alone. Unknown names raise :class:`UnknownTaskError`; a missing, empty or malformed
+    file raises :class:`~callscale.tasks.loaders.TaskDataError` naming the file (and line).
+
+    Example:
+        >>> len(load_task("arithmetic", limit=3))
+        3
+    """
+    path = Path(name)
+    if path.suffix in (".jsonl", ".gz") or path.exists():
+        if not path.is_file():
+            raise TaskDataError(f"task file not found: {path}")
+        items = load_jsonl(path)
+        task = Task(path.stem, items, MULTIPLE_CHOICE_TEMPLATE if any(it.choices for it in items) else "{question}")
+    else:
+        task = get_task(str(name))
+    if limit is not None:
+        if limit < 1:
+            raise TaskDataError(f"limit must be at least 1, got {limit}")
+        task = task.subset(limit)
+    if not len(task):
+        raise TaskDataError(f"task {str(name)!r} has no items")
+    return task
 
 
 # ---------------------------------------------------------------------------------------------

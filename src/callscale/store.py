@@ -25,7 +25,6 @@ import gzip
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 
 from callscale.records import Completion, Request, TokenLogprob, Usage
 from callscale.redaction import redact
+from callscale.sqlite import Database, DatabaseFileError, check_path, reason
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -91,7 +91,7 @@ class StoredSample:
     completion: Completion
 
 
-class StoreError(ValueError):
+class StoreError(DatabaseFileError):
     """The store file cannot be used (one line naming the path and what is wrong)."""
 
 
@@ -160,36 +160,23 @@ class Store:
         self.rejected: list[tuple[str, int, str]] = []  # (key, index, reason) of paid rows that could not be written
         self._lock_fd: int | None = None
         self._db = self._open()
-        self._lock = threading.Lock()
+        self._lock = self._database.lock
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_requests: dict[str, tuple[str, str, str, str]] = {}
         self._pending_failures: list[tuple[Any, ...]] = []
         self._known_requests: set[str] = set()
 
     def _open(self) -> sqlite3.Connection:
-        """Connect, create the schema and check the file is a usable store; :class:`StoreError` if not."""
-        memory = self.path == ":memory:"
-        if not memory:
-            check_store_path(Path(self.path), readonly=self.readonly)
+        """Connect, create the schema (or migrate an older one); :class:`StoreError` for an unusable file."""
         try:
-            if self.readonly:
-                db = sqlite3.connect(f"file:{Path(self.path).resolve()}?mode=ro", uri=True, isolation_level=None,
-                                     check_same_thread=False)
-                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            else:
-                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                # A commit of many new pools dirties a page per pool (keys are hashes); with SQLite's default
-                # of a checkpoint every 1,000 WAL pages, a growing store checkpoints on nearly every commit.
-                db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-                db.executescript(SCHEMA)
-                _migrate(db)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable callscale store ({_reason(exc)})") from None
-        if not memory and not self.readonly:
+            self._database = Database(self.path, schema="" if self.readonly else SCHEMA, readonly=self.readonly,
+                                      wal_autocheckpoint=None if self.readonly else WAL_CHECKPOINT_PAGES,
+                                      migrate=None if self.readonly else _migrate)
+        except DatabaseFileError as exc:
+            raise StoreError(str(exc)) from None
+        if self.path != ":memory:" and not self.readonly:
             self._take_writer_lock()
-        return db
+        return self._database.conn
 
     def _take_writer_lock(self) -> None:
         """Hold an advisory lock on the file while open; a second writer finds it taken and warns."""
@@ -320,7 +307,7 @@ class Store:
                     self._write_each(requests, rows, failures)
             except sqlite3.DatabaseError as exc:
                 self._requeue(requests, pending, failures)
-                raise StoreError(f"{self.path}: cannot write to the store ({_reason(exc)})") from None
+                raise StoreError(f"{self.path}: cannot write to the store ({reason(exc)})") from None
             except BaseException:
                 self._requeue(requests, pending, failures)
                 raise
@@ -457,8 +444,7 @@ class Store:
         try:
             self.flush()
         finally:
-            with self._lock:
-                self._db.close()
+            self._database.close()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases the writer's lock
                 self._lock_fd = None
@@ -491,12 +477,6 @@ def _safe(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return {"file is not a database": "not an SQLite database", "attempt to write a readonly database": "read-only",
-            "database disk image is malformed": "corrupt pages", "unable to open database file": "cannot open it"}.get(text, text)
-
-
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring an older store's tables up to :data:`SCHEMA` (columns added since)."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
@@ -517,7 +497,10 @@ def check_store(path: str | Path) -> None:
         callscale.store.StoreError: /proc/version/store.sqlite: cannot create the store: /proc/version is not a directory
     """
     path = Path(path)
-    check_store_path(path, create=False)
+    try:
+        check_path(path, create=False)
+    except DatabaseFileError as exc:
+        raise StoreError(str(exc)) from None
     if not path.is_file() or not path.stat().st_size:
         return
     store = Store(path, readonly=True)
@@ -530,53 +513,9 @@ def check_store(path: str | Path) -> None:
         if tables and "completions" not in tables:
             raise StoreError(f"{path}: an SQLite database, but not a callscale store (no completions table)")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: not a usable callscale store ({_reason(exc)})") from None
+        raise StoreError(f"{path}: not a usable callscale store ({reason(exc)})") from None
     finally:
         store.close()
-
-
-def check_store_path(path: Path, *, readonly: bool = False, create: bool = True) -> None:
-    """Refuse, in one line naming ``path``, a store location that cannot work — before anything is
-    created: a directory, a parent that is a file, a file that cannot be read or written.
-
-    Example:
-        >>> check_store_path(Path("/proc/version/store.sqlite"))
-        Traceback (most recent call last):
-        ...
-        callscale.store.StoreError: /proc/version/store.sqlite: cannot create the store: /proc/version is not a directory
-    """
-    if path.is_dir():
-        raise StoreError(f"{path}: is a directory, not a store file")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise StoreError(f"{path}: cannot create the store: {parent} is not a directory")
-            break
-    if path.exists():
-        wanted = os.R_OK if readonly else os.R_OK | os.W_OK
-        if not os.access(path, wanted) or (not readonly and os.geteuid() == 0 and not path.stat().st_mode & 0o222):
-            raise StoreError(f"{path}: the store file is {'unreadable' if readonly else 'read-only'}")
-        if path.stat().st_size and not _looks_like_sqlite(path):
-            raise StoreError(f"{path}: not a usable callscale store (not an SQLite database)")
-    elif readonly:
-        raise StoreError(f"{path}: no such store")
-    elif not create:
-        parent = next((p for p in path.parents if p.exists()), Path("."))
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise StoreError(f"{path}: cannot create the store: {parent} is not writable")
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
-
-
-def _looks_like_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def sample_record(sample: StoredSample) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from callscale.backends.base import AuthenticationError, Backend, ConfigurationE
 from callscale.backends.factory import BackendSpec, open_backend
 from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S
 from callscale.engine import Engine
-from callscale.store import RunRecord, SharedStoreWarning, Store, StoreError
+from callscale.sqlite import DatabaseFileError
+from callscale.store import RunRecord, SharedStoreWarning, Store
 
 stdout = Console(highlight=False)
 if not stdout.is_terminal:  # piped output: wide enough for the cost tables
@@ -81,7 +82,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (UserError, ConfigurationError, NetworkError, TaskDataError, UnknownTaskError, FileNotFoundError,
-            StoreError, AuthenticationError) as exc:
+            DatabaseFileError, AuthenticationError) as exc:
         message = str(exc.args[0]) if isinstance(exc, UnknownTaskError | KeyError) and exc.args else str(exc)
         if isinstance(exc, AuthenticationError):
             message = f"{message}; the run stopped (every completed call is stored)"

@@ -1,5 +1,10 @@
 """Build a backend from a user's choice, checking it before any call is paid for.
 
+The kinds come from :mod:`callscale.backends.registry`: the four built-in ones are opened here (the
+embedded server is started, an OpenAI-compatible server is asked for its models first, a recording
+is loaded, the simulated world is built); a registered or plugged-in class is opened through its
+``from_spec`` (or built with no arguments).
+
 Example:
     >>> BackendSpec(kind="simulated").validate().kind
     'simulated'
@@ -8,18 +13,19 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from callscale.backends.base import Backend, BackendError, ConfigurationError
-from callscale.backends.local import DEFAULT_MODEL, LocalBackend, ServerSettings
-from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S, OpenAICompatBackend
-from callscale.backends.replay import ReplayBackend
-from callscale.backends.simulated import Responder, SimulatedBackend
+from callscale.backends.local import DEFAULT_MODEL
+from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S
+from callscale.backends.registry import BUILTIN_BACKENDS, backend_class, backend_names
 from callscale.records import ModelCard
 
-BACKEND_KINDS = ("local", "openai", "simulated", "replay")
+Responder = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,10 @@ class BackendSpec:
 
     def validate(self) -> BackendSpec:
         """Raise :class:`ConfigurationError` (one clear line) for a spec that cannot work."""
-        if self.kind not in BACKEND_KINDS:
-            raise ConfigurationError(f"unknown backend {self.kind!r}; choose one of {', '.join(BACKEND_KINDS)}")
+        if self.kind not in BUILTIN_BACKENDS:
+            check = getattr(backend_class(self.kind), "check_spec", None)  # unknown names fail here, in one line
+            if check is not None:
+                check(self)
         if self.kind == "openai" and not self.base_url:
             raise ConfigurationError("--backend openai needs --base-url (e.g. http://127.0.0.1:8080/v1)")
         if self.kind == "openai" and not self.model:
@@ -66,46 +74,115 @@ class BackendSpec:
 
 @contextlib.asynccontextmanager
 async def open_backend(
-    spec: BackendSpec, *, responder: Callable[[], Responder] | None = None
+    spec: BackendSpec | str, *, responder: Callable[[], Responder] | None = None, **options: Any
 ) -> AsyncIterator[Backend]:
     """Start (for ``local``) or connect to the backend of ``spec``; close it on exit.
 
-    An ``openai`` server is asked for its model list first, so an unreachable server or an unknown
-    model stops the run before anything is written. ``responder`` builds the simulated backend's
-    answer model (tasks provide one).
+    ``spec`` is a :class:`BackendSpec` or a backend name with its settings as keywords
+    (``open_backend("openai", base_url=..., model=...)``). An ``openai`` server is asked for its
+    model list first, so an unreachable server or an unknown model stops the run before anything is
+    written. ``responder`` builds the simulated backend's answer model (tasks provide one).
+
+    Example:
+        >>> import asyncio
+        >>> async def name() -> str:
+        ...     async with open_backend("simulated", responder=lambda: (lambda request: {"A": 1.0})) as b:
+        ...         return b.name
+        >>> asyncio.run(name())
+        'simulated'
     """
+    if isinstance(spec, str):
+        spec = BackendSpec(kind=spec, **options)
     spec.validate()
-    if spec.kind == "local":
-        async with LocalBackend.started(ServerSettings(slots=spec.slots), timeout_s=spec.timeout_s,
-                                        connect_timeout_s=spec.connect_timeout_s) as local:
-            yield local
+    opener = _BUILTIN_OPENERS.get(spec.kind)
+    if opener is not None:
+        async with opener(spec, responder) as backend:
+            yield backend
         return
-    backend: Backend
-    if spec.kind == "openai":
-        cards = {spec.model_name: ModelCard(spec.model_name, params=spec.params or 0)}
-        remote = OpenAICompatBackend(str(spec.base_url), api_key_env=spec.api_key_env, max_n=spec.max_n,
-                                     concurrency=spec.concurrency or 8, cards=cards,
-                                     timeout_s=spec.timeout_s or DEFAULT_TIMEOUT_S, connect_timeout_s=spec.connect_timeout_s)
-        try:
-            listed = {m.get("id") for m in await remote.models()}
-        except BackendError as exc:
-            await remote.aclose()
-            raise ConfigurationError(f"cannot reach the server at {spec.base_url} ({exc})") from None
-        if listed and spec.model_name not in listed and not _aliased(spec.model_name, await remote.models()):
-            await remote.aclose()
-            served = sorted(map(str, listed))
-            raise ConfigurationError(f"model {spec.model_name!r} is not served at {spec.base_url}; it serves {served}")
-        backend = remote
-    elif spec.kind == "replay":
-        backend = ReplayBackend.open(Path(str(spec.replay_path)), name=spec.replay_name)
-    else:
-        if responder is None:
-            raise ConfigurationError("the simulated backend needs a task that defines its answer model")
-        backend = SimulatedBackend(responder(), params=spec.params or 1_000_000_000)
+    async with _open_registered(spec, responder) as backend:
+        yield backend
+
+
+@contextlib.asynccontextmanager
+async def _open_registered(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
+    cls = backend_class(spec.kind)
+    from_spec = getattr(cls, "from_spec", None)
+    made = from_spec(spec, responder=responder) if from_spec is not None else cls()
+    if inspect.isawaitable(made):
+        made = await made
+    if hasattr(made, "__aenter__"):
+        async with made as backend:
+            yield backend
+        return
+    try:
+        yield made
+    finally:
+        await made.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _open_local(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
+    from callscale.backends.local import LocalBackend, ServerSettings
+
+    async with LocalBackend.started(ServerSettings(slots=spec.slots), timeout_s=spec.timeout_s,
+                                    connect_timeout_s=spec.connect_timeout_s) as local:
+        yield local
+
+
+@contextlib.asynccontextmanager
+async def _open_openai(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
+    from callscale.backends.openai_compat import OpenAICompatBackend
+
+    cards = {spec.model_name: ModelCard(spec.model_name, params=spec.params or 0)}
+    remote = OpenAICompatBackend(str(spec.base_url), api_key_env=spec.api_key_env, max_n=spec.max_n,
+                                 concurrency=spec.concurrency or 8, cards=cards,
+                                 timeout_s=spec.timeout_s or DEFAULT_TIMEOUT_S, connect_timeout_s=spec.connect_timeout_s)
+    try:
+        listing = await remote.models()
+    except BackendError as exc:
+        await remote.aclose()
+        raise ConfigurationError(f"cannot reach the server at {spec.base_url} ({exc})") from None
+    listed = {m.get("id") for m in listing}
+    if listed and spec.model_name not in listed and not _aliased(spec.model_name, listing):
+        await remote.aclose()
+        served = sorted(map(str, listed))
+        raise ConfigurationError(f"model {spec.model_name!r} is not served at {spec.base_url}; it serves {served}")
+    try:
+        yield remote
+    finally:
+        await remote.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _open_replay(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
+    from callscale.backends.replay import ReplayBackend
+
+    backend = ReplayBackend.open(Path(str(spec.replay_path)), name=spec.replay_name)
     try:
         yield backend
     finally:
         await backend.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _open_simulated(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
+    from callscale.backends.simulated import SimulatedBackend
+
+    if responder is None:
+        raise ConfigurationError("the simulated backend needs a task that defines its answer model")
+    backend = SimulatedBackend(responder(), params=spec.params or 1_000_000_000)
+    try:
+        yield backend
+    finally:
+        await backend.aclose()
+
+
+_BUILTIN_OPENERS = {"local": _open_local, "openai": _open_openai, "replay": _open_replay, "simulated": _open_simulated}
+
+
+def kinds() -> list[str]:
+    """The backend names ``--backend`` accepts (see :func:`~callscale.backends.registry.backend_names`)."""
+    return backend_names()
 
 
 def _aliased(model: str, listing: list[dict[str, object]]) -> bool:

@@ -14,15 +14,23 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from callscale.tasks.parsers import canonical_number, normalize_text
 
-if TYPE_CHECKING:
-    from callscale.tasks.items import Item
+
+class Item(Protocol):
+    """What a scorer reads of an item (:class:`callscale.tasks.items.Item` has it): the gold answer and metadata."""
+
+    @property
+    def answer(self) -> str: ...
+
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
+
 
 __all__ = ["exact_match", "normalized_match", "numeric_match", "reference_recall", "reference_strings"]
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from callscale.backends.base import AuthenticationError, Backend, BackendError, Batch, MalformedReply, TransientError
 from callscale.ledger import Ledger
@@ -73,12 +73,39 @@ class EngineStats:
     first_error: str | None = None  # the reason of the first failure, for the run's closing line
 
 
+class Limiter(Protocol):
+    """A rate limit shared by every call to one endpoint (see :mod:`callscale.limits`)."""
+
+    async def acquire(self, tokens: int = 0) -> None:
+        """Wait until one more request of about ``tokens`` tokens may be sent."""
+        ...
+
+
+class _Route:
+    """One backend as the engine uses it: its calls in flight, its waiters and its rate limiter."""
+
+    __slots__ = ("active", "backend", "limit", "limiter", "waiters")
+
+    def __init__(self, backend: Backend, limit: int, limiter: Limiter | None) -> None:
+        self.backend = backend
+        self.limit = limit
+        self.limiter = limiter
+        self.active = 0
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+
 class Engine:
-    """Runs requests against one backend with a store, a ledger and limits (see module docstring)."""
+    """Runs requests against backends with a store, a ledger and limits (see module docstring).
+
+    ``backend`` is one backend, or a mapping from model name to backend (``"*"``: every other
+    model) so one run can mix models served by different backends; each backend keeps its own
+    concurrency limit (``concurrency`` caps each) and, from ``limiters`` (backend name → limiter), its
+    own rate limit.
+    """
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | Mapping[str, Backend],
         *,
         store: Store | None = None,
         ledger: Ledger | None = None,
@@ -86,17 +113,26 @@ class Engine:
         retry: RetryPolicy | None = None,
         cards: dict[str, ModelCard] | None = None,
         seed: int = 0,
+        limiters: Mapping[str, Limiter] | None = None,
     ) -> None:
-        self.backend = backend
+        by_model = dict(backend) if isinstance(backend, Mapping) else {"*": backend}
+        if not by_model:
+            raise ValueError("an engine needs at least one backend")
+        limiters = dict(limiters or {})
+        routes: dict[int, _Route] = {}
+        for b in by_model.values():
+            if id(b) not in routes:
+                routes[id(b)] = _Route(b, concurrency or b.concurrency, limiters.get(b.name))
+        self._routes = {model: routes[id(b)] for model, b in by_model.items()}
+        self._default = self._routes.get("*") or next(iter(self._routes.values()))
+        self.backend = self._default.backend  # the backend of every model not routed elsewhere
         self.store = store if store is not None else Store(":memory:")
         self.ledger = ledger if ledger is not None else Ledger()
         self.retry = retry or RetryPolicy()
         self.stats = EngineStats()
         self._fatal: BaseException | None = None  # a store error met while flushing between calls
         self._rejected_before = len(self.store.rejected)  # the store's refused rows are counted from here
-        self._limit = concurrency or backend.concurrency
-        self._active = 0  # calls in flight
-        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self._limit = sum(r.limit for r in routes.values())  # calls in flight across all backends
         self._rng = random.Random(seed)
         self._cards = dict(cards or {})
         # Pools being filled; the future is made only when a second ask has to wait for the fill.
@@ -112,14 +148,21 @@ class Engine:
         """The model card used for cost accounting of ``model``."""
         card = self._cards.get(model)
         if card is None:
-            card = self._cards[model] = self.backend.card(model)
+            card = self._cards[model] = self._route(model).backend.card(model)
         return card
+
+    def backends(self) -> list[Backend]:
+        """Every backend this engine calls (each once)."""
+        return list({id(r.backend): r.backend for r in self._routes.values()}.values())
+
+    def _route(self, model: str) -> _Route:
+        return self._routes.get(model) or self._default
 
     async def complete(self, request: Request, k: int = 1, *, node: str = "default", depth: int = 1) -> list[Completion]:
         """Samples ``0 … k−1`` of ``request``'s pool, calling only for the missing ones."""
         _check_k(k)
         self._raise_fatal()
-        key = request.key(self.backend.name)
+        key = request.key(self._route(request.model).backend.name)
         return await self._complete(request, k, key, None, node, depth)
 
     async def complete_many(
@@ -132,8 +175,7 @@ class Engine:
         for _, k in asks:
             _check_k(k)
         self._raise_fatal()
-        name = self.backend.name
-        keys = [r.key(name) for r, _ in asks]
+        keys = [r.key(self._route(r.model).backend.name) for r, _ in asks]
         stored = self.store.pools(keys, max((k for _, k in asks), default=1))
         epoch = self._fills
         self._bulk_active += 1
@@ -149,9 +191,8 @@ class Engine:
             else:
                 waiting.append((i, request, k, key, have))
         try:
-            generate_now = getattr(self.backend, "generate_now", None)
-            if generate_now is not None and waiting:
-                waiting = self._fill_now(generate_now, waiting, results, node, depth, epoch)
+            if waiting and any(getattr(r.backend, "generate_now", None) is not None for r in self._routes.values()):
+                waiting = self._fill_now(waiting, results, node, depth, epoch)
             # A few workers pull the misses in turn: a task per miss would cost more than a simulated call.
             todo = iter(waiting)
 
@@ -188,13 +229,14 @@ class Engine:
             self.store.flush()
 
     async def aclose(self) -> None:
-        """Flush the store and close the backend."""
+        """Flush the store and close the backends."""
         self.store.flush()
-        await self.backend.aclose()
+        for backend in self.backends():
+            await backend.aclose()
 
     # -- internals ---------------------------------------------------------------------------
     def _batches(self, request: Request, k: int, have: set[int]) -> list[Batch]:
-        max_n = max(1, self.backend.max_n)
+        max_n = max(1, self._route(request.model).backend.max_n)
         batches: list[Batch] = []
         i = 0
         while i < k:
@@ -207,16 +249,18 @@ class Engine:
             batches.append(Batch(request, start, i - start))
         return batches
 
-    def _fill_now(self, generate_now: Callable[[Batch], list[Completion] | None], waiting: list[_Miss],
-                  results: list[list[Completion] | None], node: str, depth: int, epoch: int) -> list[_Miss]:
+    def _fill_now(self, waiting: list[_Miss], results: list[list[Completion] | None], node: str, depth: int,
+                  epoch: int) -> list[_Miss]:
         """Fill the empty pools one call can fill and the backend can answer at once (see
         :class:`~callscale.backends.base.InstantBackend`), with the bookkeeping of :meth:`_complete`;
         returns the asks left for the awaiting path (partial pools, refusals, backend errors)."""
         rest = []
-        max_n = self.backend.max_n
         for entry in waiting:
             i, request, k, key, have = entry
-            if have or k > max_n or key in self._inflight or self._filled_at.get(key, -1) >= epoch:
+            backend = self._route(request.model).backend
+            generate_now: Callable[[Batch], list[Completion] | None] | None = getattr(backend, "generate_now", None)
+            if (generate_now is None or have or k > backend.max_n or key in self._inflight
+                    or self._filled_at.get(key, -1) >= epoch):
                 rest.append(entry)
                 continue
             try:
@@ -248,7 +292,7 @@ class Engine:
         if len(have) < k:
             self._inflight[key] = None
             try:
-                if not have and k <= self.backend.max_n:  # one call: skip the gather
+                if not have and k <= self._route(request.model).backend.max_n:  # one call: skip the gather
                     fresh = await self._call(key, Batch(request, 0, k))
                 else:
                     fresh = await self._fill(request, key, k, {c.index for c in have})
@@ -268,7 +312,7 @@ class Engine:
     def _keep(self, key: str, request: Request, completions: list[Completion]) -> None:
         """Count the samples a call made and queue them for the store."""
         self.stats.samples += len(completions)
-        self.store.add(self.backend.name, request, completions, key)
+        self.store.add(self._route(request.model).backend.name, request, completions, key)
 
     def _mark_filled(self, key: str) -> None:
         """Note that pool ``key`` was filled, so asks holding an older bulk lookup read it again."""
@@ -284,7 +328,8 @@ class Engine:
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
         """Call for the missing samples: at most as many batches in flight as the engine allows."""
         batches = self._batches(request, k, have)
-        if len(batches) <= self._limit:
+        limit = self._route(request.model).limit
+        if len(batches) <= limit:
             results = await asyncio.gather(*(self._call(key, b) for b in batches))
             return [c for batch in results for c in batch]
         todo, out = iter(batches), []
@@ -293,20 +338,23 @@ class Engine:
             for batch in todo:
                 out.extend(await self._call(key, batch))
 
-        await asyncio.gather(*(worker() for _ in range(self._limit)))
+        await asyncio.gather(*(worker() for _ in range(limit)))
         return sorted(out, key=lambda c: c.index)
 
     async def _call(self, key: str, batch: Batch) -> list[Completion]:
+        route = self._route(batch.request.model)
         error, malformed, attempt = "no attempt made", 0, 0
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
-            if self._active >= self._limit:
-                await self._wait_for_slot()
-            self._active += 1
+            if route.limiter is not None:
+                await route.limiter.acquire(_tokens_of(batch))
+            if route.active >= route.limit:
+                await self._wait_for_slot(route)
+            route.active += 1
             try:
                 self._raise_fatal()  # checked once a slot is ours: nothing is sent after the work must stop
                 self.stats.requests += 1
-                completions = await self.backend.generate(batch)
+                completions = await route.backend.generate(batch)
             except MalformedReply as exc:
                 error, malformed = str(exc), malformed + 1
                 if malformed >= self.retry.malformed_attempts:
@@ -325,7 +373,7 @@ class Engine:
                 self._schedule_flush()
                 return completions
             finally:
-                self._release_slot()
+                self._release_slot(route)
             if attempt + 1 < self.retry.attempts:
                 self.stats.retries += 1
                 await asyncio.sleep(self.retry.delay(attempt, retry_after, self._rng))
@@ -348,25 +396,26 @@ class Engine:
 
     # A counter and a FIFO of waiters instead of asyncio.Semaphore: taking a free slot costs no
     # coroutine, which matters at tens of thousands of calls per second.
-    async def _wait_for_slot(self) -> None:
-        while self._active >= self._limit:
+    async def _wait_for_slot(self, route: _Route) -> None:
+        while route.active >= route.limit:
             waiter = asyncio.get_running_loop().create_future()
-            self._slot_waiters.append(waiter)
+            route.waiters.append(waiter)
             try:
                 await waiter
             except BaseException:
                 if waiter.done() and not waiter.cancelled():
-                    self._wake_next()  # pass on the slot we were given but will not use
+                    self._wake_next(route)  # pass on the slot we were given but will not use
                 raise
 
-    def _release_slot(self) -> None:
-        self._active -= 1
-        if self._slot_waiters:
-            self._wake_next()
+    def _release_slot(self, route: _Route) -> None:
+        route.active -= 1
+        if route.waiters:
+            self._wake_next(route)
 
-    def _wake_next(self) -> None:
-        while self._slot_waiters:
-            waiter = self._slot_waiters.popleft()
+    @staticmethod
+    def _wake_next(route: _Route) -> None:
+        while route.waiters:
+            waiter = route.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 return
@@ -409,6 +458,13 @@ class Engine:
             "first_failure": self.first_failure,
             "ledger": self.ledger.as_dict(),
         }
+
+
+def _tokens_of(batch: Batch) -> int:
+    """A rough token count of a call for tokens-per-minute limits: prompt characters / 4 plus the cap."""
+    request = batch.request
+    text = sum(len(m.content) for m in request.messages) if request.messages else len(request.prompt or "")
+    return text // 4 + batch.n * (request.sampling.max_tokens or 0)
 
 
 def _check_k(k: int) -> None:

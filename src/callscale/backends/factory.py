@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from callscale.backends.base import Backend, BackendError, ConfigurationError
-from callscale.backends.local import DEFAULT_MODEL
+from callscale.backends.local import DEFAULT_MODEL, local_model
 from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S
 from callscale.backends.registry import BUILTIN_BACKENDS, backend_class, backend_names
 from callscale.records import ModelCard
@@ -57,8 +57,8 @@ class BackendSpec:
             raise ConfigurationError("--backend openai needs --model")
         if self.kind == "replay" and (self.replay_path is None or not Path(self.replay_path).is_file()):
             raise ConfigurationError(f"--backend replay needs an existing --replay file (got {self.replay_path})")
-        if self.kind == "local" and self.model not in (None, DEFAULT_MODEL):
-            raise ConfigurationError(f"unknown local model {self.model!r}; the embedded model is {DEFAULT_MODEL}")
+        if self.kind == "local" and self.model is not None:
+            local_model(self.model)  # unknown names fail here, in one line
         if self.concurrency is not None and self.concurrency < 1:
             raise ConfigurationError("--concurrency must be at least 1")
         if self.timeout_s is not None and not self.timeout_s > 0:
@@ -124,7 +124,7 @@ async def _open_registered(spec: BackendSpec, responder: Callable[[], Responder]
 async def _open_local(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
     from callscale.backends.local import LocalBackend, ServerSettings
 
-    async with LocalBackend.started(ServerSettings(slots=spec.slots), timeout_s=spec.timeout_s,
+    async with LocalBackend.started(ServerSettings.for_model(spec.model_name, slots=spec.slots), timeout_s=spec.timeout_s,
                                     connect_timeout_s=spec.connect_timeout_s) as local:
         yield local
 

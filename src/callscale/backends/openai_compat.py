@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ from callscale.backends.base import (
     TransientError,
 )
 from callscale.backends.http import HttpClient, HttpError, HttpResponse
-from callscale.records import Completion, ModelCard, TokenLogprob, Usage
+from callscale.records import Completion, Message, ModelCard, TokenLogprob, Usage
 from callscale.redaction import redact, register_secret
 
 TokenCounting = Literal["usage", "tokenize"]
@@ -131,14 +131,16 @@ class OpenAICompatBackend:
         if self.sampler_extras:
             body["top_k"] = s.top_k
             body["min_p"] = s.min_p
-        if request.messages is not None:
+        if request.messages is not None and self.card(request.model).chat:
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
             if s.logprobs:
                 body["logprobs"] = True
                 if s.top_logprobs:
                     body["top_logprobs"] = s.top_logprobs
-        else:
-            body["prompt"] = request.prompt
+        else:  # a plain prompt, or a chat turned into one for a model without a chat template
+            body["prompt"] = request.prompt if request.messages is None else completion_prompt(request.messages)
+            if request.messages is not None and not s.stop:
+                body["stop"] = ["\n\n"]
             if s.logprobs:
                 body["logprobs"] = max(1, s.top_logprobs)
         body.update(request.extra)
@@ -146,7 +148,8 @@ class OpenAICompatBackend:
 
     async def generate(self, batch: Batch) -> list[Completion]:
         """One HTTP call returning samples ``batch.start …`` of the pool."""
-        path = "/chat/completions" if batch.request.messages is not None else "/completions"
+        chat = batch.request.messages is not None and self.card(batch.request.model).chat
+        path = "/chat/completions" if chat else "/completions"
         started = time.perf_counter()
         try:
             response = await self._client.post_json(path, self.body(batch))
@@ -245,6 +248,18 @@ def _error_message(response: HttpResponse) -> str:
     except (ValueError, AttributeError):
         text = response.text
     return redact(" ".join(text.split()))[:300]
+
+
+def completion_prompt(messages: Sequence[Message]) -> str:
+    """A chat as a plain prompt for a base model: the turns in order, then ``Answer:`` to continue.
+
+    Example:
+        >>> from callscale.records import Message
+        >>> completion_prompt([Message("user", "What is 2+3?")])
+        'What is 2+3?\\nAnswer:'
+    """
+    turns = [m.content.strip() if m.role != "assistant" else f"Answer: {m.content.strip()}" for m in messages]
+    return "\n\n".join(turns) + "\nAnswer:"
 
 
 def _count(value: Any) -> int:

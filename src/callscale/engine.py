@@ -76,7 +76,7 @@ class EngineStats:
 class Limiter(Protocol):
     """A rate limit shared by every call to one endpoint (see :mod:`callscale.limits`)."""
 
-    async def acquire(self, tokens: int = 0) -> None:
+    async def acquire(self, tokens: int = 0) -> object:
         """Wait until one more request of about ``tokens`` tokens may be sent."""
         ...
 

@@ -120,9 +120,11 @@ class Engine:
             raise ValueError("an engine needs at least one backend")
         limiters = dict(limiters or {})
         routes: dict[int, _Route] = {}
-        for b in by_model.values():
-            if id(b) not in routes:
-                routes[id(b)] = _Route(b, concurrency or b.concurrency, limiters.get(b.name))
+        for model, b in by_model.items():
+            route = routes.get(id(b))
+            if route is None:
+                route = routes[id(b)] = _Route(b, concurrency or b.concurrency, None)
+            route.limiter = route.limiter or limiters.get(model) or limiters.get(b.name)
         self._routes = {model: routes[id(b)] for model, b in by_model.items()}
         self._default = self._routes.get("*") or next(iter(self._routes.values()))
         self.backend = self._default.backend  # the backend of every model not routed elsewhere

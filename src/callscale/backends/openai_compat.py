@@ -85,6 +85,7 @@ class OpenAICompatBackend:
         sampler_extras: bool = True,
         token_counting: TokenCounting = "usage",
         cards: Mapping[str, ModelCard] | None = None,
+        served: Mapping[str, str] | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base URL must start with http:// or https://, got {base_url!r}")
@@ -95,6 +96,7 @@ class OpenAICompatBackend:
         self.sampler_extras = sampler_extras
         self.token_counting = token_counting
         self._cards = dict(cards or {})
+        self.served = dict(served or {})  # a request's model name → the name the server knows it by
         self._root_client: HttpClient | None = None
         headers: dict[str, str] = {}
         if api_key_env:
@@ -118,7 +120,7 @@ class OpenAICompatBackend:
         """The JSON body of the call for ``batch``."""
         request, s = batch.request, batch.request.sampling
         body: dict[str, Any] = {
-            "model": request.model,
+            "model": self.served.get(request.model, request.model),
             "temperature": s.temperature,
             "top_p": s.top_p,
             "max_tokens": s.max_tokens,

@@ -51,6 +51,8 @@ ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.001, help="Seconds to op
 FailShareOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Exit 3 without a measurement when at least this "
                                                                       "share of the calls made failed (1: only when all did).")]
 StoreOpt = Annotated[Path | None, typer.Option(help=STORE_HELP)]
+ModelsOpt = Annotated[Path | None, typer.Option("--models", help="Model catalogue (YAML/TOML): backends, servers, sizes, "
+                                                                  "prices and limits of the models networks name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
 
 
@@ -112,6 +114,39 @@ def open_store(path: Path) -> Store:
         if issubclass(warning.category, SharedStoreWarning):
             sys.stderr.write(f"warning: {warning.message}\n")
     return store
+
+
+def catalogue_of(path: Path | None) -> Any:
+    """The built-in models, plus (overriding them) those of the file at ``path``."""
+    from callscale.catalogue import builtin_catalogue, load_catalogue
+
+    base = builtin_catalogue()
+    return base if path is None else base.merged(load_catalogue(path))
+
+
+def needs_catalogue(models_file: Path | None, spec: BackendSpec, models: tuple[str, ...]) -> bool:
+    """Whether a command opens its models from the catalogue: a file was given, or a local run names
+    several local models (each gets its own server)."""
+    return models_file is not None or (spec.kind == "local" and len(models) > 1)
+
+
+@contextlib.asynccontextmanager
+async def engine_and_store(spec: BackendSpec, responder: Callable[[], Any] | None, store_path: Path, *,
+                           models: tuple[str, ...] = (), models_file: Path | None = None,
+                           concurrency: int | None = None) -> AsyncIterator[tuple[Engine, Store, str]]:
+    """An engine over the models a command calls — one backend from ``spec``, or one per catalogue
+    endpoint (:func:`needs_catalogue`) — and the store; yields (engine, store, what to call the backends)."""
+    from callscale.backends.factory import open_models
+
+    if not needs_catalogue(models_file, spec, models):
+        async with backend_and_store(spec, responder, store_path) as (live, db):
+            yield Engine(live, store=db, concurrency=concurrency), db, live.name
+        return
+    catalogue = catalogue_of(models_file)
+    async with open_models(catalogue, models, responder=responder) as opened:
+        with open_store(store_path) as db:
+            engine = Engine(opened.backends, store=db, concurrency=concurrency, **opened.engine_options())
+            yield engine, db, ", ".join(sorted({b.name for b in engine.backends()}))
 
 
 @contextlib.asynccontextmanager

@@ -19,19 +19,20 @@ from callscale.cli.common import (
     Failures,
     JsonOpt,
     ModelOpt,
+    ModelsOpt,
     ReplayOpt,
     StoreOpt,
     TimeoutOpt,
-    backend_and_store,
     backend_spec,
     cost_table,
     default_store_path,
     emit,
+    engine_and_store,
     progress,
     stdout,
     user_errors,
 )
-from callscale.engine import MAX_SAMPLES, Engine
+from callscale.engine import MAX_SAMPLES
 from callscale.store import check_store
 
 
@@ -56,6 +57,7 @@ def run(
     connect_timeout: ConnectTimeoutOpt = DEFAULT_CONNECT_TIMEOUT_S,
     fail_share: FailShareOpt = 1.0,
     store: StoreOpt = None,
+    models: ModelsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a network over a task and report accuracy (95 % CI), abstain rate and cost per node."""
@@ -81,15 +83,15 @@ def run(
         check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
 
         async def main() -> dict[str, Any]:
-            async with backend_and_store(spec, world, store_path) as (live, db):
-                config = {"task": the_task.name, "network": net.name, "backend": live.name, "items": len(the_task)}
+            async with engine_and_store(spec, world, store_path, models=net.models(), models_file=models,
+                                        concurrency=spec.concurrency) as (engine, db, backend_name):
+                config = {"task": the_task.name, "network": net.name, "backend": backend_name, "items": len(the_task)}
                 with db.recording("run", config) as record:
-                    engine = Engine(live, store=db, concurrency=spec.concurrency)
                     with progress(engine, f"{net.name} on {the_task.name}", not as_json):
                         result = await run_network(net, the_task, engine)
                     failures = Failures()
                     failures.add(engine)
-                    summary = result.as_dict() | {"backend": live.name, "store": str(store_path),
+                    summary = result.as_dict() | {"backend": backend_name, "store": str(store_path),
                                                   "calls_made": engine.stats.samples, "retries": engine.stats.retries,
                                                   "failures": engine.failed, "first_failure": engine.first_failure}
                     record.summary.update({k: v for k, v in summary.items() if k != "outcomes"})

@@ -58,13 +58,13 @@ def row(example: str, series: str, sizes: Sequence[int], fit: SlopeFit, paper: s
             "check": check, "best_class": best.label() if best else None, "exact": a.exact, "seconds": round(seconds, 2)}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="Smaller sizes (seconds instead of tens of seconds).")
-    parser.add_argument("--plots", type=Path, default=None, help="Write each analysis's log-log plot here.")
-    parser.add_argument("--json", action="store_true", help="Print the rows as JSON.")
-    args = parser.parse_args(argv)
-    quick = args.quick
+def log2_per_k(values: Sequence[float], ks: Sequence[int]) -> SlopeFit:
+    """Slope of log2(value / k) on k: 1 for a Θ(2^k·k) gain."""
+    return loglog_slope(ks, [x / k for x, k in zip(values, ks, strict=True)], log_x=False)
+
+
+def run_series(quick: bool) -> tuple[list[dict[str, Any]], list[Analysis]]:
+    """Every series of the table (one row each) and the analyses behind them, in order."""
     rows: list[dict[str, Any]] = []
     analyses: list[Analysis] = []
 
@@ -90,37 +90,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ke = [2, 4, 6, 8, 10] if quick else [2, 4, 6, 8, 10, 12, 14]
     a, t = timed("evolution", ke)
-    g = gains(a)
-    rows.append(row("evolution", "log2(gain/k) vs k", ke, loglog_slope(ke, [x / k for x, k in zip(g, ke, strict=True)],
-                                                                       log_x=False), "Θ(2^k·k): 1 per k", 1.0, a, t))
+    rows.append(row("evolution", "log2(gain/k) vs k", ke, log2_per_k(gains(a), ke), "Θ(2^k·k): 1 per k", 1.0, a, t))
     seeded = [2, 3, 4, 5, 6] if quick else [2, 3, 4, 5, 6, 7, 8]
     a, t = timed("evolution", seeded, seeds=10 if quick else 30)
-    g, expected = gains(a), [r.gain("passes", "global", "local", "declared") for r in a.rows]
-    rows.append(row("evolution", f"seeded mean ({a.seeds} runs): log2(gain/k)", seeded,
-                    loglog_slope(seeded, [x / k for x, k in zip(g, seeded, strict=True)], log_x=False),
-                    "Θ(2^k·k): 1 per k", None, a, t,
-                    loglog_slope(seeded, [x / k for x, k in zip(expected, seeded, strict=True)], log_x=False).slope))
+    expected = [r.gain("passes", "global", "local", "declared") for r in a.rows]
+    rows.append(row("evolution", f"seeded mean ({a.seeds} runs): log2(gain/k)", seeded, log2_per_k(gains(a), seeded),
+                    "Θ(2^k·k): 1 per k", None, a, t, log2_per_k(expected, seeded).slope))
 
     ns = [256, 1024, 4096, 16384] if quick else [256, 1024, 4096, 16384, 65536]
     a, t = timed("summarising", ns)
     rows.append(row("summarising", "gain vs n", ns, a.checks["gain"].slope, "Θ(1)", 0.0, a, t))
-    summarising = a
 
     kk = [2, 3, 4, 5]
     a, t = timed("specialists", kk, fixed={"q": 20 if quick else 40}, metric="primitive")
     rows.append(row("specialists", "primitive-cost gain vs k", kk, a.checks["gain"].slope, "Θ(k) (mixed items)", None,
                     a, t))
-    specialists = a
+    return rows, analyses
 
-    if args.plots is not None:
-        from callscale.asymptotic.report import plot_analysis
 
-        for i, an in enumerate(analyses):
-            plot_analysis(an, args.plots / f"{i:02d}-{an.example}-{an.vary}-{an.metric}.png")
-    if args.json:
-        print(json.dumps({"rows": rows, "specialists": specialists.as_dict()["rows"]}, indent=2, default=str))
-        return 0
-
+def print_table(rows: Sequence[dict[str, Any]], summarising: Analysis, specialists: Analysis) -> None:
+    """The table of series, then summarising's depth and context and specialists' accuracy per size."""
     print(f"{'example':<12} {'series':<42} {'slope':>7}  {'95 % interval':<17} {'paper':<24} {'check':<9} "
           f"{'best class':<10} {'exact':<5} {'s':>5}")
     for r in rows:
@@ -140,6 +129,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  k={rr.size} items {g_['items']:>3}  generalist acc {g_['accuracy']:.3f} [{g_['ci_low']:.3f}, "
               f"{g_['ci_high']:.3f}]  routed acc {r_['accuracy']:.3f} [{r_['ci_low']:.3f}, {r_['ci_high']:.3f}]  "
               f"routed right {r_['routed_right']:.2f}  m·n gain {rr.gain('primitive', 'generalist', 'routed'):.2f}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Smaller sizes (seconds instead of tens of seconds).")
+    parser.add_argument("--plots", type=Path, default=None, help="Write each analysis's log-log plot here.")
+    parser.add_argument("--json", action="store_true", help="Print the rows as JSON.")
+    args = parser.parse_args(argv)
+    rows, analyses = run_series(args.quick)
+    summarising = next(a for a in analyses if a.example == "summarising")
+    specialists = next(a for a in analyses if a.example == "specialists")
+    if args.plots is not None:
+        from callscale.report.asymptotic import plot_analysis
+
+        for i, an in enumerate(analyses):
+            plot_analysis(an.to_dict(), args.plots / f"{i:02d}-{an.example}-{an.vary}-{an.metric}.png")
+    if args.json:
+        print(json.dumps({"rows": rows, "specialists": specialists.to_dict()["rows"]}, indent=2, default=str))
+        return 0
+    print_table(rows, summarising, specialists)
     failed = [r for r in rows if r["check"].startswith("NO")]
     if failed:
         print(f"\n{len(failed)} series failed their check", file=sys.stderr)

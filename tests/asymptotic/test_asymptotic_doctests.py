@@ -12,7 +12,7 @@ import callscale.asymptotic
 import callscale.asymptotic.examples
 
 MODULES = sorted(
-    ["callscale.asymptotic", "callscale.asymptotic.examples", "callscale.cli.analyze"]
+    ["callscale.asymptotic", "callscale.asymptotic.examples", "callscale.cli.analyze", "callscale.report.asymptotic"]
     + [f"callscale.asymptotic.{m.name}" for m in pkgutil.iter_modules(callscale.asymptotic.__path__) if m.name != "examples"]
     + [f"callscale.asymptotic.examples.{m.name}" for m in pkgutil.iter_modules(callscale.asymptotic.examples.__path__)]
 )

@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from callscale.asymptotic.empirical import (
-    CANDIDATES,
-    PassLedger,
-    StructureError,
-    analyze_network,
-    call_passes,
-    check_growth,
-    fit_classes,
-    ledger_metrics,
-    loglog_slope,
-    measure,
-)
+from callscale.asymptotic.empirical import CANDIDATES, check_growth, fit_classes, loglog_slope
+from callscale.asymptotic.measurement import PassLedger, analyze_network, ledger_metrics, measure
+from callscale.asymptotic.network_structure import StructureError
 from callscale.asymptotic.symbolic import Growth
 from callscale.backends.simulated import SimulatedBackend
+from callscale.costs import call_passes
 from callscale.engine import Engine
 from callscale.ledger import Ledger
 from callscale.networks import Network, load_network, vote_network

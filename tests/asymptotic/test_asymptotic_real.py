@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callscale.asymptotic.empirical import PassLedger
 from callscale.asymptotic.examples import analyze_example, get_example, real_engine
+from callscale.asymptotic.measurement import PassLedger
 from callscale.backends.local import LocalBackend, LocalServer
 
 pytestmark = pytest.mark.real_model

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from callscale.asymptotic.empirical import call_passes
 from callscale.asymptotic.symbolic import (
     Growth,
     constant_symbol,
@@ -18,6 +17,7 @@ from callscale.asymptotic.symbolic import (
     symbolic_cost,
     theta,
 )
+from callscale.costs import call_passes
 from callscale.networks import Network, vote_network
 from callscale.primitives import Knockout, MapReduce, Sample
 from callscale.structure import CallGroup, Cost
@@ -107,4 +107,4 @@ def test_gain_and_its_theta() -> None:
     small = symbolic_cost(vote_network("s", k=1).cost({"prompt": n, "answer": 1}), {"s": m})
     g = gain(big, small, "primitive")
     assert g.ratio == k and g.theta.label("k") == "k" and g.theta.label("n") == "1"
-    assert g.as_dict()["theta"] == "Θ(k)"
+    assert g.to_dict()["theta"] == "Θ(k)"

@@ -74,9 +74,6 @@ class Growth:
     def __truediv__(self, other: Growth) -> Growth:
         return Growth(self.base / other.base, self.power - other.power, self.log_power - other.log_power)
 
-    def __mul__(self, other: Growth) -> Growth:
-        return Growth(self.base * other.base, self.power + other.power, self.log_power + other.log_power)
-
     @property
     def exponential(self) -> bool:
         """Whether the growth has an exponential factor (base ≠ 1)."""
@@ -111,7 +108,7 @@ class Growth:
             text = f"{text}·{exp}" if text else exp
         return text or "1"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"base": self.base, "power": self.power, "log_power": self.log_power, "label": self.label()}
 
 
@@ -136,7 +133,7 @@ class Theta:
         """Growth class in ``var`` with the other variables fixed (e.g. ``k^2``; ``1`` when it does not appear)."""
         return self.growth.get(var, Growth()).label(var)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"theta": str(self), "growth": {v: g.label(v) for v, g in self.growth.items()}}
 
 
@@ -318,6 +315,18 @@ def growth(expr: Expr, var: Any) -> Growth:
     return one(num) / one(den)
 
 
+def growth_in(expr: Any, vary: str) -> Growth:
+    """Growth class of ``expr`` in ``vary`` (constant when it does not appear, e.g. a plain number).
+
+    Example:
+        >>> growth_in(3, "k").label("k"), growth_in(size_symbol("k") ** 2, "k").label("k")
+        ('1', 'k^2')
+    """
+    if not any(s.name == vary for s in getattr(expr, "free_symbols", ())):
+        return Growth()
+    return growth(expr, vary)
+
+
 def _match_symbol(expr: Any, x: Any) -> Any:
     """The symbol of ``expr`` with ``x``'s name (so a plain ``Symbol('k')`` finds ``k`` with assumptions)."""
     import sympy
@@ -487,7 +496,7 @@ class SymbolicCost:
             out[name] = float(expr.subs({s: values[s.name] for s in expr.free_symbols}))
         return out
 
-    def as_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.values.items()}
 
 
@@ -531,8 +540,8 @@ class Gain:
     ratio: Any
     theta: Theta
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "ratio": str(self.ratio), **self.theta.as_dict()}
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "ratio": str(self.ratio), **self.theta.to_dict()}
 
 
 def gain(baseline: SymbolicCost, improved: SymbolicCost, metric: str = "passes",
@@ -563,6 +572,7 @@ __all__ = [
     "constant_symbol",
     "gain",
     "growth",
+    "growth_in",
     "leading_term",
     "measures",
     "passes_of",

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from callscale.cli.common import (
     STORE_HELP,
@@ -111,21 +110,25 @@ def analyze(
         else:
             result = _analyze_example(target, size_list, vary, settings, metric or "passes", seeds, backend, limit,
                                       store, not as_json)
-        summary = result.as_dict()
+        summary = result.to_dict()
         if report is not None:
-            from callscale.asymptotic.report import plot_analysis
-
-            name = path.stem if path.suffix in NETWORK_SUFFIXES else target
-            report.mkdir(parents=True, exist_ok=True)
-            summary["plot"] = str(plot_analysis(result, report / f"{name}.png"))
-            (report / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+            _write_report(summary, report, path.stem if path.suffix in NETWORK_SUFFIXES else target)
     emit(summary, as_json, render)
+
+
+def _write_report(summary: dict[str, Any], directory: Path, name: str) -> None:
+    """The plot ``<name>.png`` (its path added to ``summary``) and ``<name>.json`` in ``directory``."""
+    from callscale.report.asymptotic import plot_analysis
+
+    directory.mkdir(parents=True, exist_ok=True)
+    summary["plot"] = str(plot_analysis(summary, directory / f"{name}.png"))
+    (directory / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
 def _run_failures() -> Iterator[None]:
     """Calls that finally failed: one line on stderr, exit code 1 (nothing the user typed is wrong)."""
-    from callscale.asymptotic.examples import RunFailedError
+    from callscale.asymptotic.measurement import RunFailedError
 
     try:
         yield
@@ -134,11 +137,11 @@ def _run_failures() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, settings: dict[str, int], metric: str,
-                     seeds: int, backend: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
-    from callscale.asymptotic.examples import UnknownExampleError, analyze_example, get_example, real_engine
-    from callscale.asymptotic.symbolic import METRICS
-    from callscale.store import check_store
+def _example(name: str, size_list: list[int] | None, vary: str | None, settings: dict[str, int], metric: str,
+             backend: str, limit: int | None) -> tuple[Any, str, list[int] | None, dict[str, int]]:
+    """The registered example, the varied size, the sizes and the fixed settings, checked (one-line user errors)."""
+    from callscale.asymptotic.examples import UnknownExampleError, get_example
+    from callscale.costs import METRICS
 
     try:
         example = get_example(name)
@@ -161,7 +164,15 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
             example.sizes({**settings, axis: value})
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    return example, axis, size_list, settings
 
+
+def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, settings: dict[str, int], metric: str,
+                     seeds: int, backend: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
+    from callscale.asymptotic.examples import analyze_example, real_engine
+    from callscale.store import check_store
+
+    example, axis, size_list, settings = _example(name, size_list, vary, settings, metric, backend, limit)
     if store is not None or backend != "simulated":
         check_store(store or default_store_path())
 
@@ -171,7 +182,7 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
                 return await analyze_example(example, size_list, vary=axis, fixed=settings, metric=metric, seeds=seeds)
             with open_store(store) as db:
                 def sim_engine(ex: Any, sz: Any, seed: int | None) -> Any:
-                    from callscale.asymptotic.empirical import PassLedger
+                    from callscale.asymptotic.measurement import PassLedger
                     from callscale.engine import Engine
 
                     return Engine(ex.simulated(sz, seed), ledger=PassLedger(), store=db)
@@ -195,9 +206,10 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
 
 def _analyze_network(path: Path, size_list: list[int] | None, vary: str, settings: dict[str, int], metric: str,
                      backend: str, task: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
-    from callscale.asymptotic.empirical import PassLedger, StructureError, analyze_network
-    from callscale.asymptotic.symbolic import METRICS
+    from callscale.asymptotic.measurement import PassLedger, analyze_network
+    from callscale.asymptotic.network_structure import StructureError
     from callscale.backends.local import DEFAULT_MODEL
+    from callscale.costs import METRICS
     from callscale.engine import Engine
     from callscale.networks import load_network
     from callscale.store import check_store
@@ -240,79 +252,7 @@ def _num(x: Any) -> str:
 
 
 def render(summary: dict[str, Any]) -> None:
-    """Print an analysis for people: symbolic side, table per size, fits and checks."""
-    vary, metric, names = summary["vary"], summary["metric"], summary["decompositions"]
-    fixed = ", ".join(f"{k}={v}" for k, v in summary["fixed"].items())
-    paper = f" — paper: {summary['paper']}" if summary["paper"] else ""
-    stdout.print(f"[bold]{summary['example']}[/]: {summary['title']}{paper}")
-    stdout.print(f"backend {summary['backend']} · metric {metric} · vary {vary}" + (f" · fixed {fixed}" if fixed else "")
-                 + (f" · mean of {summary['seeds']} seeds" if summary["seeds"] else ""))
-    sym = summary.get("symbolic")
-    if sym:
-        stdout.print("\n[bold]symbolic[/] (every size symbolic; model sizes are constants m_*)")
-        for name, info in sym["decompositions"].items():
-            stdout.print(f"  {name}: {metric} = {info['cost'][metric]}")
-            stdout.print(f"      {info['theta']}   depth {info['theta_depth']}")
-            if "at_fixed" in info:
-                stdout.print(f"      at the fixed sizes: {info['at_fixed'][metric]}  (growth in {vary}: "
-                             f"{info['at_fixed']['growth']})")
-        if "gain" in sym:
-            g = sym["gain"]
-            stdout.print(f"  gain {names[0]}/{names[1]} = {g['ratio']}")
-            stdout.print(f"      {g['theta']}")
-            stdout.print(f"      at the fixed sizes: {g['at_fixed']['ratio']}  (growth in {vary}: {g['at_fixed']['growth']})")
-    table = Table(title=f"\nmeasured per size ({metric}; declared in brackets where it differs)", title_justify="left")
-    table.add_column(vary, justify="right")
-    for name in names:
-        for col in ("calls", metric if metric != "calls" else "tokens", "depth"):
-            table.add_column(f"{name} {col}", justify="right")
-    if len(names) == 2:
-        table.add_column("gain", justify="right")
-    for row in summary["rows"]:
-        cells = [str(row["size"])]
-        for name in names:
-            for col in ("calls", metric if metric != "calls" else "tokens", "depth"):
-                got = row["measured"][name].get(col)
-                want = row["declared"].get(name, {}).get(col)
-                cell = _num(got) if got is not None else "—"
-                if want is not None and got is not None and abs(got - want) > 1e-9 * max(1.0, abs(want)):
-                    cell += f" [{_num(want)}]"
-                cells.append(cell)
-        if len(names) == 2:
-            cells.append(f"{row['measured'][names[0]][metric] / row['measured'][names[1]][metric]:.3g}")
-        table.add_row(*cells)
-    stdout.print(table)
-    keys = list(dict.fromkeys(k for row in summary["rows"] for d in row["detail"].values() for k, v in d.items()
-                              if isinstance(v, int | float | bool)))
-    if keys:
-        details = Table(title="\nwhat each run reported", title_justify="left")
-        details.add_column(vary, justify="right")
-        details.add_column("decomposition")
-        for key in keys:
-            details.add_column(key, justify="right")
-        for row in summary["rows"]:
-            for name, d in row["detail"].items():
-                details.add_row(str(row["size"]), name, *[("—" if key not in d else f"{d[key]:.3g}"
-                                                           if isinstance(d[key], float) else str(d[key])) for key in keys])
-        stdout.print(details)
-    fits = Table(title="\ngrowth fits (95 % intervals)", title_justify="left")
-    for col in ("series", "fit", "slope", "interval", "declared slope", "best class", "Θ class", "declared = measured"):
-        fits.add_column(col, justify="left" if col in ("series", "fit", "best class", "Θ class") else "right")
-    for name, c in summary["checks"].items():
-        s = c["slope"]
-        exact = "—" if c["declared"] is None else ("yes" if c["exact"] else f"no (max rel. err {c['max_relative_error']:.2g})")
-        fits.add_row(name, c["fit"], f"{s['slope']:.3f}",
-                     f"[{s['ci'][0]:.3f}, {s['ci'][1]:.3f}]",
-                     "—" if c["declared_slope"] is None else f"{c['declared_slope']:.3f}",
-                     c["best_class"] or "—", c["declared_growth"] or "—", exact)
-    stdout.print(fits)
-    stdout.print(f"declared counts equal the ledger's at every size: {'yes' if summary['exact'] else 'no'}")
-    for name, c in summary["checks"].items():
-        if c["class_agrees"] is False and c["declared_slope"] is not None:
-            stdout.print(f"note: {name}'s best-fitting class over these sizes ({c['best_class']}) is not its asymptotic "
-                         f"class ({c['declared_growth']}); the declared curve's own slope over the same sizes is "
-                         f"{c['declared_slope']:.3f}.")
-    if summary.get("notes"):
-        stdout.print(f"note: {summary['notes']}")
-    if summary.get("plot"):
-        stdout.print(f"plot: {summary['plot']}")
+    """Print an analysis for people (:func:`callscale.report.asymptotic.render_terminal` on stdout)."""
+    from callscale.report.asymptotic import render_terminal
+
+    render_terminal(summary, stdout, _num)

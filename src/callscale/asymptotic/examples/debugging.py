@@ -26,16 +26,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from callscale.asymptotic.examples import (
-    Decomposition,
-    Example,
-    Sizes,
-    Values,
-    echo_length,
-    synthetic_backend,
-    word_count,
-    words,
-)
+from callscale.asymptotic.examples.framework import Decomposition, Example, Sizes, Values
+from callscale.asymptotic.synthetic import echo_length, synthetic_backend, word_count, words
 from callscale.backends.base import Backend
 from callscale.engine import Engine
 from callscale.records import Request

@@ -30,7 +30,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from callscale.asymptotic.examples import Decomposition, Example, Sizes, Values, synthetic_backend, word_count, words
+from callscale.asymptotic.examples.framework import Decomposition, Example, Sizes, Values
+from callscale.asymptotic.synthetic import synthetic_backend, word_count, words
 from callscale.backends.base import Backend
 from callscale.backends.simulated import uniform
 from callscale.engine import Engine
@@ -224,7 +225,6 @@ EXAMPLE = Example(
     improved=Decomposition("local", local_cost, run_local),
     simulated=simulated,
     real_sizes={"k": 2, "l": 3, "lam": 1, "cap": 3},
-    deterministic=False,
     minimum={"cap": 0},
     notes="Deterministic simulation: costs equal the expectation exactly. With --seeds N the blocks are fair coins "
           "and costs are averages of N runs (calls, tokens and passes have the same mean for λ = 1).",

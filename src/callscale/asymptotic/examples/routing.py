@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from callscale.asymptotic.examples import Decomposition, Example, Sizes, Values, synthetic_backend, word_count, words
+from callscale.asymptotic.examples.framework import Decomposition, Example, Sizes, Values
+from callscale.asymptotic.synthetic import synthetic_backend, word_count, words
 from callscale.backends.base import Backend
 from callscale.engine import Engine
 from callscale.networks import Network

@@ -31,7 +31,8 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from callscale.asymptotic.examples import Decomposition, Example, Sizes, Values, synthetic_backend, word_count
+from callscale.asymptotic.examples.framework import Decomposition, Example, Sizes, Values
+from callscale.asymptotic.synthetic import synthetic_backend, word_count
 from callscale.backends.base import Backend
 from callscale.backends.simulated import uniform
 from callscale.engine import Engine

@@ -37,7 +37,11 @@ from callscale.store import check_store
 
 
 def run(
-    task: str = typer.Option(..., help="Task name (see `callscale tasks`) or a JSONL file of items."),
+    task: str = typer.Option(..., help="Task name (see `callscale tasks`) or a JSONL/CSV file of rows."),
+    template: str | None = typer.Option(None, help="Prompt template over a task file's row fields ('Compute {a} + {b}.'), "
+                                                   "or a file holding one."),
+    parser: str | None = typer.Option(None, help="Answer parser: number | letter | yes-no | exact | regex:PATTERN."),
+    scorer: str | None = typer.Option(None, help="Scorer: exact | numeric | contains."),
     network: str = typer.Option("vote", help="Built-in network (generate, vote, filter_vote, select, knockout, fuse, "
                                              "verify) or a YAML/TOML network file."),
     k: int = typer.Option(5, min=1, max=MAX_SAMPLES, help="Samples per item for built-in networks."),
@@ -68,7 +72,7 @@ def run(
     with user_errors():
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
                             connect_timeout=connect_timeout)
-        the_task = load_task(task, limit)
+        the_task = load_task(task, limit, template=template, parser=parser, scorer=scorer)
         path = Path(network)
         if path.suffix in (".yaml", ".yml", ".toml") or path.exists():
             net = load_network(path, default_model=spec.model_name)

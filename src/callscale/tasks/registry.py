@@ -10,12 +10,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 from callscale.tasks.generated import ARITHMETIC_TEMPLATE, generated_arithmetic_task
 from callscale.tasks.items import Item, Task
-from callscale.tasks.loaders import TaskDataError, load_jsonl, load_shipped, shipped_manifest
+from callscale.tasks.loaders import TaskDataError, load_shipped, shipped_manifest
 from callscale.tasks.parsers import parse_choice, parse_number, parse_text, parse_yes_no
 from callscale.tasks.scorers import exact_match, numeric_match, reference_recall
 
@@ -100,27 +101,33 @@ def get_task(name: str) -> Task:
     return _CACHE[name]
 
 
-MULTIPLE_CHOICE_TEMPLATE = "{question}\n\n{options}\n\nAnswer with the letter of the correct option."
-
-
-def load_task(name: str | Path, limit: int | None = None) -> Task:
-    """A registered task (see :func:`task_names`) or a JSONL file of items, cut to its first ``limit``
-    items. A file's prompt shows the options and asks for a letter when its items have choices, else
-    the question alone. Unknown names raise :class:`UnknownTaskError`; a missing, empty or malformed
-    file raises :class:`~callscale.tasks.loaders.TaskDataError` naming the file (and line).
+def load_task(name: str | Path, limit: int | None = None, *, template: str | None = None, parser: str | None = None,
+              scorer: str | None = None) -> Task:
+    """A registered task (see :func:`task_names`) or a JSONL/CSV file of rows (see
+    :mod:`callscale.tasks.files`: a template over the row's fields, a parser and a scorer by name,
+    or a sidecar YAML), cut to its first ``limit`` items. Unknown names raise
+    :class:`UnknownTaskError`; a missing, empty or malformed file raises
+    :class:`~callscale.tasks.loaders.TaskDataError` naming the file, line and field.
 
     Example:
         >>> len(load_task("arithmetic", limit=3))
         3
     """
+    from callscale.tasks.files import load_task_file, parser_named, scorer_named
+
     path = Path(name)
-    if path.suffix in (".jsonl", ".gz") or path.exists():
-        if not path.is_file():
-            raise TaskDataError(f"task file not found: {path}")
-        items = load_jsonl(path)
-        task = Task(path.stem, items, MULTIPLE_CHOICE_TEMPLATE if any(it.choices for it in items) else "{question}")
+    if path.suffix in (".jsonl", ".gz", ".csv") or path.exists():
+        task = load_task_file(path, template=template, parser=parser, scorer=scorer)
     else:
         task = get_task(str(name))
+        try:
+            if template is not None:
+                task = task.with_template(template)
+            if parser is not None or scorer is not None:
+                task = dataclasses.replace(task, parser=parser_named(parser) if parser else task.parser,
+                                           scorer=scorer_named(scorer) if scorer else task.scorer)
+        except ValueError as exc:
+            raise TaskDataError(f"task {name!s}: {exc}") from None
     if limit is not None:
         if limit < 1:
             raise TaskDataError(f"limit must be at least 1, got {limit}")

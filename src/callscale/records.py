@@ -2,7 +2,9 @@
 
 No I/O lives here. A :class:`Request` is the identity of a *sample pool*: its key covers the
 backend, model, messages (or prompt), and every sampling parameter except the number of samples
-and the seed. Sample ``i`` of a pool always gets the seed ``seed_for(i)``.
+and the seed. Sample ``i`` of a pool always gets the seed ``seed_for(i)``. A request may also carry
+``facts`` about what it asks (which task, item and primitive: see :mod:`callscale.primitives.facts`);
+they are for simulation only: not part of the identity or of equality, never sent, never stored.
 
 Example:
     >>> req = Request.chat("smollm2", "What is 2+3?", max_tokens=8)
@@ -22,6 +24,9 @@ from callscale.costs import dollars
 from callscale.recordtools import once, slot_init
 
 SEED_SPACE = 2**31 - 1
+
+Fact = str | int | tuple[str, ...]
+"""The value of one request fact (see :attr:`Request.facts`)."""
 
 
 @slot_init
@@ -105,6 +110,15 @@ class Request:
     Exactly one of ``messages`` (chat) or ``prompt`` (plain completion, for base models) is set.
     ``extra`` carries server-specific fields passed through verbatim (llama.cpp ``grammar``,
     ``json_schema``, ``cache_prompt``...); they are part of the identity too.
+
+    ``facts`` says what the request asks in structured form (task, item, primitive, what a judge is
+    shown), for the simulated world to answer from. They are *not* part of the identity: the key,
+    equality and hash ignore them, servers never see them, the store does not keep them.
+
+    Example:
+        >>> a = Request.chat("m", "2+2?", facts={"task": "sums", "item": "q1", "op": "generate"})
+        >>> a == Request.chat("m", "2+2?") and a.key("b") == Request.chat("m", "2+2?").key("b")
+        True
     """
 
     model: str
@@ -112,6 +126,7 @@ class Request:
     prompt: str | None = None
     sampling: Sampling = field(default_factory=Sampling)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Fact] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
@@ -127,6 +142,7 @@ class Request:
         *,
         system: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        facts: Mapping[str, Fact] | None = None,
         **sampling: Any,
     ) -> Request:
         """A one-turn chat request.
@@ -136,12 +152,30 @@ class Request:
             0.0
         """
         messages = ((Message("system", system),) if system else ()) + (Message("user", user),)
-        return cls(model=model, messages=messages, sampling=Sampling(**sampling), extra=dict(extra or {}))
+        return cls(model=model, messages=messages, sampling=Sampling(**sampling), extra=dict(extra or {}),
+                   facts=dict(facts or {}))
 
     @classmethod
-    def completion(cls, model: str, prompt: str, *, extra: Mapping[str, Any] | None = None, **sampling: Any) -> Request:
+    def completion(cls, model: str, prompt: str, *, extra: Mapping[str, Any] | None = None,
+                   facts: Mapping[str, Fact] | None = None, **sampling: Any) -> Request:
         """A plain text-completion request (for base models without a chat template)."""
-        return cls(model=model, prompt=prompt, sampling=Sampling(**sampling), extra=dict(extra or {}))
+        return cls(model=model, prompt=prompt, sampling=Sampling(**sampling), extra=dict(extra or {}),
+                   facts=dict(facts or {}))
+
+    def with_facts(self, **facts: Fact) -> Request:
+        """The same request (same pool, equal) carrying ``facts`` too, over any it had.
+
+        The copy shares the identity already computed: facts are not part of it.
+
+        Example:
+            >>> r = Request.chat("m", "q", facts={"task": "t"}).with_facts(item="a")
+            >>> dict(r.facts), r == Request.chat("m", "q")
+            ({'task': 't', 'item': 'a'}, True)
+        """
+        out = object.__new__(type(self))  # a copy without __init__: several times cheaper than copy.copy
+        out.__dict__.update(self.__dict__)
+        out.__dict__["facts"] = {**self.facts, **facts} if self.facts else facts
+        return out
 
     def identity(self) -> dict[str, Any]:
         """The JSON-ready identity of this request, without backend, ``n`` or seed."""
@@ -202,7 +236,7 @@ class Request:
 
     @classmethod
     def from_identity(cls, body: Mapping[str, Any]) -> Request:
-        """Inverse of :meth:`identity`."""
+        """Inverse of :meth:`identity` (without facts: they are not part of it)."""
         sampling = dict(body.get("sampling", {}))
         sampling["stop"] = tuple(sampling.get("stop", ()))
         messages = body.get("messages")

@@ -3,7 +3,10 @@
 A *responder* maps a request to a distribution over answer texts (for a question, a judge prompt,
 a fusion prompt...). Sample ``i`` of a pool is drawn with a hash of (pool identity, seed), so runs
 are exactly reproducible and batched calls equal single ones. Token counts and latency are
-configurable; logprobs come back as the distribution itself (one token per answer).
+configurable; logprobs come back as the distribution itself (one token per answer). The responder
+for tasks and networks is :func:`callscale.primitives.world.simulated_world`, which answers from the
+facts a request carries; :meth:`SimulatedBackend.table` and :meth:`SimulatedBackend.constant` are for
+tests of the engine and backends.
 
 Example:
     >>> sim = SimulatedBackend.table({"2+2?": {"4": 0.7, "5": 0.3}})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscale.engine import Engine
+from callscale.primitives.facts import task_request
 from callscale.records import Completion, Request
 from callscale.structure import Cost, Expr
 from callscale.tasks.items import Item, Task
@@ -83,6 +84,12 @@ class ItemContext:
     engine: Engine
     task: Task
     item: Item
+
+    def request(self, model: str, *, permutation_seed: int | None = None, system: str | None = None,
+                role: str | None = None, **sampling: Any) -> Request:
+        """The task's request for this item, carrying its facts (see :func:`~callscale.primitives.facts.task_request`)."""
+        return task_request(self.task, self.item, model, permutation_seed=permutation_seed, system=system, role=role,
+                            **sampling)
 
     async def ask(self, request: Request, k: int, *, node: str, depth: int) -> list[Completion]:
         """Samples 0…k−1 of ``request`` through the engine, labelled with ``node`` and ``depth``."""

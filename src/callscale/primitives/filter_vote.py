@@ -27,6 +27,7 @@ from callscale.primitives.base import (
     input_depth,
     size,
 )
+from callscale.primitives.facts import verify_facts
 from callscale.primitives.generate import Sample
 from callscale.primitives.prompts import verify_prompt
 from callscale.primitives.vote import decide
@@ -49,7 +50,8 @@ class Filter(JudgeNode):
         choices = ctx.item.choices
         requests = [
             Request.chat(self.model, verify_prompt(ctx.item.question, choices, c.shown),
-                         temperature=self.temperature, max_tokens=self.judge_tokens)
+                         temperature=self.temperature, max_tokens=self.judge_tokens,
+                         facts=verify_facts(ctx.task, ctx.item, c.shown))
             for c in candidates
         ]
         verdicts = await ask_each(ctx, requests, node=self.id, depth=depth)

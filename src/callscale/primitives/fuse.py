@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, candidates_of, input_depth, size
+from callscale.primitives.facts import fuse_facts
 from callscale.primitives.prompts import fuse_prompt
 from callscale.records import Request
 from callscale.structure import Cost, Expr
@@ -32,9 +33,11 @@ class Fuse(Node):
         depth = input_depth(inputs) + 1
         if not candidates:
             return Decision(None, (None,), depth - 1, detail={"empty": True})
-        prompt = fuse_prompt(ctx.item.question, ctx.item.choices, [c.text for c in candidates], self.instruction)
-        reply = (await ctx.ask(Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.max_tokens),
-                               1, node=self.id, depth=depth))[0]
+        texts = [c.text for c in candidates]
+        prompt = fuse_prompt(ctx.item.question, ctx.item.choices, texts, self.instruction)
+        request = Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.max_tokens,
+                               facts=fuse_facts(ctx.task, ctx.item, texts))
+        reply = (await ctx.ask(request, 1, node=self.id, depth=depth))[0]
         answer = ctx.task.parse(reply.text, ctx.item) if reply.ok else None
         return Decision(answer, (answer,), depth, reply.text)
 

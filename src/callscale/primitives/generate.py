@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,12 +63,12 @@ class Sample(Node):
         seeds: list[int | None] = list(range(self.k)) if self.permute and ctx.item.choices else [None]
         out = []
         for seed in seeds:
-            r = ctx.task.request(ctx.item, self.model, permutation_seed=seed, **settings)
+            r = ctx.request(self.model, permutation_seed=seed, **settings)
             if inputs:
                 assert r.messages is not None
                 last = r.messages[-1]
                 noted = Message(last.role, _with_context(last.content, inputs))
-                r = Request(model=r.model, messages=(*r.messages[:-1], noted), sampling=r.sampling, extra=r.extra)
+                r = dataclasses.replace(r, messages=(*r.messages[:-1], noted))  # keeps the facts
             out.append((r, seed))
         return out
 

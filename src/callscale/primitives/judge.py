@@ -26,6 +26,7 @@ from callscale.primitives.base import (
     input_depth,
     size,
 )
+from callscale.primitives.facts import select_facts
 from callscale.primitives.prompts import select_prompt
 from callscale.records import Request
 from callscale.structure import Cost, Expr, ceil_log, is_symbolic, sceil, slog
@@ -55,9 +56,11 @@ class Select(JudgeNode):
         depth = input_depth(inputs) + 1
         if not candidates:
             return Decision(None, (None,), depth - 1, detail={"empty": True})
-        prompt = select_prompt(ctx.item.question, ctx.item.choices, [c.shown for c in candidates])
-        reply = (await ctx.ask(Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.judge_tokens),
-                               1, node=self.id, depth=depth))[0]
+        shown = [c.shown for c in candidates]
+        prompt = select_prompt(ctx.item.question, ctx.item.choices, shown)
+        request = Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.judge_tokens,
+                               facts=select_facts(ctx.task, ctx.item, shown))
+        reply = (await ctx.ask(request, 1, node=self.id, depth=depth))[0]
         pick = parse_pick(reply.text, len(candidates)) if reply.ok else None
         if pick is None:
             return Decision(None, (None,), depth, reply.text, {"unparsed": 1})
@@ -84,9 +87,9 @@ class Knockout(JudgeNode):
             depth += 1
             pairs = [(alive[i], alive[i + 1]) for i in range(0, len(alive) - 1, 2)]
             requests = [
-                Request.chat(self.model, select_prompt(ctx.item.question, ctx.item.choices,
-                                                       [a.shown, b.shown]),
-                             temperature=self.temperature, max_tokens=self.judge_tokens)
+                Request.chat(self.model, select_prompt(ctx.item.question, ctx.item.choices, [a.shown, b.shown]),
+                             temperature=self.temperature, max_tokens=self.judge_tokens,
+                             facts=select_facts(ctx.task, ctx.item, [a.shown, b.shown]))
                 for a, b in pairs
             ]
             replies = await ask_each(ctx, requests, node=self.id, depth=depth)

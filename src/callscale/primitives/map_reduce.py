@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, ask_each, input_depth, size
+from callscale.primitives.facts import MAP, REDUCE, Facts, item_facts
 from callscale.records import Request
 from callscale.structure import Cost, Expr, ceil_log, is_symbolic, sceil, slog
 
@@ -55,8 +56,8 @@ class MapReduce(Node):
         if self.chunk_words < 1:
             raise ValueError(f"node {self.id!r}: chunk_words must be at least 1")
 
-    def _request(self, text: str) -> Request:
-        return Request.chat(self.model, text, temperature=self.temperature, max_tokens=self.map_tokens)
+    def _request(self, text: str, facts: Facts) -> Request:
+        return Request.chat(self.model, text, temperature=self.temperature, max_tokens=self.map_tokens, facts=facts)
 
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:
         document = str(ctx.item.metadata.get("document") or ctx.item.question)
@@ -64,14 +65,17 @@ class MapReduce(Node):
         question = ctx.item.question if "document" in ctx.item.metadata else ""
         head = f"Question: {question}\n" if question else ""
         chunks = chunk_words(document, self.chunk_words)
-        mapped = await ask_each(ctx, [self._request(f"{head}{self.map_instruction}\nText: {c}") for c in chunks],
+        mapping = item_facts(ctx.task, ctx.item, MAP)
+        mapped = await ask_each(ctx, [self._request(f"{head}{self.map_instruction}\nText: {c}", mapping) for c in chunks],
                                 node=f"{self.id}.map", depth=depth)
+        reducing = item_facts(ctx.task, ctx.item, REDUCE)
         level = [c.text for c in mapped]
         while len(level) > 1:
             depth += 1
             groups = [level[i : i + self.fan_in] for i in range(0, len(level), self.fan_in)]
             prompts = [f"{head}{self.reduce_instruction}\n" + "\n".join(f"- {p.strip()}" for p in g) for g in groups]
-            reduced = await ask_each(ctx, [self._request(p) for p in prompts], node=f"{self.id}.reduce", depth=depth)
+            reduced = await ask_each(ctx, [self._request(p, reducing) for p in prompts], node=f"{self.id}.reduce",
+                                     depth=depth)
             level = [c.text for c in reduced]
         answer = ctx.task.parse(level[0], ctx.item)
         return Decision(answer, (answer,), depth, level[0], {"chunks": len(chunks)})

@@ -1,7 +1,8 @@
 """Prompts for the LLM-judging primitives (verify, select, knock-out, fuse, route).
 
-They are plain text a real model reads; the simulated world recognises them by their fixed lines
-(see :mod:`callscale.primitives.world`), so the same network runs on both.
+They are plain text a real model reads and may be reworded freely: the simulated world never reads
+them, it answers from the facts each request carries (:mod:`callscale.primitives.facts`), so the same
+network runs on both.
 
 Example:
     >>> print(verify_prompt("2+2?", None, "4").splitlines()[-1])

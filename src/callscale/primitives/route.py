@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, input_depth, size
+from callscale.primitives.facts import route_facts
 from callscale.primitives.prompts import route_prompt
 from callscale.records import Request
 from callscale.structure import Cost, Expr
@@ -71,9 +72,10 @@ class Route(Node):
     async def run(self, ctx: ItemContext, inputs: Sequence[Value]) -> Value:
         depth = input_depth(inputs) + 1
         names = list(self.specialists)
-        prompt = route_prompt(self.describe(ctx), names)
-        reply = (await ctx.ask(Request.chat(self.delegator, prompt, temperature=self.delegator_temperature, max_tokens=8), 1,
-                               node=f"{self.id}.delegate", depth=depth))[0]
+        description = self.describe(ctx)
+        delegate = Request.chat(self.delegator, route_prompt(description, names), temperature=self.delegator_temperature,
+                                max_tokens=8, facts=route_facts(ctx.task, ctx.item, description, names))
+        reply = (await ctx.ask(delegate, 1, node=f"{self.id}.delegate", depth=depth))[0]
         chosen = parse_specialist(reply.text, names) if reply.ok else None
         fell_back = chosen is None
         name = chosen or self.fallback or names[0]
@@ -81,7 +83,7 @@ class Route(Node):
         settings: dict[str, Any] = {"temperature": spec.temperature}
         if spec.max_tokens is not None:
             settings["max_tokens"] = spec.max_tokens
-        request = ctx.task.request(ctx.item, spec.model, system=spec.system, **settings)
+        request = ctx.request(spec.model, system=spec.system, role=name, **settings)
         answer = (await ctx.ask(request, 1, node=f"{self.id}.{name}", depth=depth + 1))[0]
         parsed = ctx.task.parse(answer.text, ctx.item) if answer.ok else None
         return Decision(parsed, (parsed,), depth + 1, answer.text, {"specialist": name, "fallback": fell_back})

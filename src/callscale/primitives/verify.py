@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from callscale.primitives.base import Decision, ItemContext, JudgeNode, Shape, Value, input_depth, size
+from callscale.primitives.facts import verify_facts
 from callscale.primitives.prompts import verify_prompt
 from callscale.records import Request
 from callscale.structure import Cost, Expr
@@ -34,8 +35,9 @@ class Verify(JudgeNode):
         decision = decisions[0]
         depth = input_depth(inputs) + 1
         prompt = verify_prompt(ctx.item.question, ctx.item.choices, decision.answer)
-        reply = (await ctx.ask(Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.judge_tokens),
-                               1, node=self.id, depth=depth))[0]
+        request = Request.chat(self.model, prompt, temperature=self.temperature, max_tokens=self.judge_tokens,
+                               facts=verify_facts(ctx.task, ctx.item, decision.answer))
+        reply = (await ctx.ask(request, 1, node=self.id, depth=depth))[0]
         verdict = parse_yes_no(reply.text) if reply.ok else None
         verified = None if verdict is None else verdict == "yes"
         if verified is False and self.abstain_if_rejected:

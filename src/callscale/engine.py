@@ -132,6 +132,7 @@ class Engine:
         self.ledger = ledger if ledger is not None else Ledger()
         self.retry = retry or RetryPolicy()
         self.stats = EngineStats()
+        self.keys: dict[str, int] = {}  # every pool asked for → the most samples asked of it (a run's completions)
         self._fatal: BaseException | None = None  # a store error met while flushing between calls
         self._rejected_before = len(self.store.rejected)  # the store's refused rows are counted from here
         self._limit = sum(r.limit for r in routes.values())  # calls in flight across all backends
@@ -165,6 +166,8 @@ class Engine:
         _check_k(k)
         self._raise_fatal()
         key = request.key(self._route(request.model).backend.name)
+        if self.keys.get(key, 0) < k:
+            self.keys[key] = k
         return await self._complete(request, k, key, None, node, depth)
 
     async def complete_many(
@@ -178,6 +181,10 @@ class Engine:
             _check_k(k)
         self._raise_fatal()
         keys = [r.key(self._route(r.model).backend.name) for r, _ in asks]
+        seen = self.keys
+        for key, (_, k) in zip(keys, asks, strict=True):
+            if seen.get(key, 0) < k:
+                seen[key] = k
         stored = self.store.pools(keys, max((k for _, k in asks), default=1))
         epoch = self._fills
         self._bulk_active += 1

@@ -246,6 +246,12 @@ class RunResult:
         """Wilson score interval of the accuracy (95 % by default)."""
         return wilson(self.accuracy, self.n, z)
 
+    def to_pandas(self) -> Any:
+        """One row per item (id, answer, score, gold) as a ``pandas.DataFrame`` (pandas: an optional extra)."""
+        from callscale.export import to_pandas
+
+        return to_pandas({"item": o.item_id, "answer": o.answer, "score": o.score, "gold": o.gold} for o in self.outcomes)
+
     def as_dict(self) -> dict[str, Any]:
         lo, hi = self.interval()
         return {

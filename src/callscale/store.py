@@ -71,8 +71,23 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT,
     status TEXT
 );
+CREATE TABLE IF NOT EXISTS outcomes (
+    run INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    answer TEXT,
+    score REAL NOT NULL,
+    gold TEXT NOT NULL,
+    PRIMARY KEY (run, item)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_pools (
+    run INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    k INTEGER NOT NULL,
+    PRIMARY KEY (run, key)
+) WITHOUT ROWID;
 """
 RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+EXPORT_TABLES = ("completions", "runs", "outcomes")
 QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024  # a full page check on open costs ~1 s per 200 MB; bigger files skip it
 
 WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of WAL at 4 KiB pages before SQLite copies it into the database
@@ -429,6 +444,60 @@ class Store:
                 for r in rows.fetchall()
             ]
 
+    def add_outcomes(self, run_id: int, outcomes: Iterable[tuple[str, str | None, float, str]]) -> None:
+        """Record a run's per-item outcomes: (item id, decided answer or None, score, gold)."""
+        rows = [(run_id, item, None if answer is None else _safe(answer), float(score), _safe(gold))
+                for item, answer, score, gold in outcomes]
+        with self._database.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?)", rows)
+
+    def link_pools(self, run_id: int, keys: Mapping[str, int]) -> None:
+        """Record which pools a run read or filled and how many samples of each (its completions)."""
+        with self._database.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO run_pools VALUES (?, ?, ?)", [(run_id, key, k) for key, k in keys.items()])
+
+    def table_rows(self, table: str, run: int | None = None) -> Iterator[dict[str, Any]]:
+        """Flat rows of ``completions`` (with their pool's backend, model and sampling), ``runs`` or
+        ``outcomes``, optionally of one run only — for export and data frames.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> with store.recording("demo", {"task": "t"}) as run:
+            ...     run.summary["accuracy"] = 0.5
+            >>> [(r["command"], r["status"], r["accuracy"]) for r in store.table_rows("runs")]
+            [('demo', 'finished', 0.5)]
+        """
+        if table not in EXPORT_TABLES:
+            raise ValueError(f"unknown table {table!r}; choose one of {', '.join(EXPORT_TABLES)}")
+        self.flush()
+        yield from getattr(self, f"_{table}_rows")(run)
+
+    def _runs_rows(self, run: int | None) -> Iterator[dict[str, Any]]:
+        for r in self.runs():
+            if run is None or r["id"] == run:
+                summary = {k: v for k, v in (r["summary"] or {}).items() if not isinstance(v, dict | list)}
+                yield {"run": r["id"], "command": r["command"], "status": r["status"], "started": r["started"],
+                       "finished": r["finished"], "config": json.dumps(r["config"], sort_keys=True), **summary}
+
+    def _outcomes_rows(self, run: int | None) -> Iterator[dict[str, Any]]:
+        sql = "SELECT run, item, answer, score, gold FROM outcomes"
+        rows = self._database.execute(sql + (" WHERE run = ? ORDER BY item" if run is not None else " ORDER BY run, item"),
+                                      (run,) if run is not None else ())
+        for r in rows:
+            yield {"run": r[0], "item": r[1], "answer": r[2], "score": r[3], "gold": r[4]}
+
+    def _completions_rows(self, run: int | None) -> Iterator[dict[str, Any]]:
+        sql = ("SELECT r.key, r.backend, r.model, r.identity, c.idx, c.text, c.finish_reason, c.prompt_tokens, "
+               "c.completion_tokens, c.latency_s FROM completions c JOIN requests r ON r.key = c.key")
+        if run is not None:
+            sql += " JOIN run_pools p ON p.key = c.key AND p.run = ? AND c.idx < p.k"
+        rows = self._database.execute(sql + " ORDER BY c.key, c.idx", (run,) if run is not None else ())
+        for key, backend, model, identity, idx, text, finish, pt, ct, latency in rows:
+            ident = json.loads(identity)
+            yield {"pool": key, "backend": backend, "model": model, "index": idx, "text": loaded_text(text),
+                   "finish_reason": finish, "prompt_tokens": pt, "completion_tokens": ct, "latency_s": latency,
+                   "prompt": _prompt_text(ident), "temperature": ident.get("sampling", {}).get("temperature")}
+
     # -- export ------------------------------------------------------------------------------
     def export_jsonl(self, path: str | Path, backend: str | None = None) -> int:
         """Write every stored completion as JSON lines (gzip if ``path`` ends in .gz); returns the count."""
@@ -464,6 +533,14 @@ class RunRecord:
     id: int
     summary: dict[str, Any] = field(default_factory=dict)
     status: str = "finished"
+
+
+def _prompt_text(identity: Mapping[str, Any]) -> str:
+    """The prompt of a stored request: its last chat message, or its plain prompt."""
+    messages = identity.get("messages")
+    if messages:
+        return str(messages[-1][1])
+    return str(identity.get("prompt") or "")
 
 
 def _cancelled() -> type[BaseException]:

@@ -15,6 +15,7 @@ import typer
 from callscale.cli import model, theory
 from callscale.cli.analyze import analyze
 from callscale.cli.common import emit, stdout
+from callscale.cli.export import export
 from callscale.cli.optimize import optimize
 from callscale.cli.run import run
 from callscale.cli.scale import scale
@@ -30,6 +31,7 @@ app.command("run")(run)
 app.command("scale")(scale)
 app.command("analyze")(analyze)
 app.command("optimize")(optimize)
+app.command("export")(export)
 app.add_typer(model.app, name="model")
 app.add_typer(theory.app, name="theory")
 

@@ -99,6 +99,8 @@ def run(
                                                   "calls_made": engine.stats.samples, "retries": engine.stats.retries,
                                                   "failures": engine.failed, "first_failure": engine.first_failure}
                     record.summary.update({k: v for k, v in summary.items() if k != "outcomes"})
+                    db.add_outcomes(record.id, ((o.item_id, o.answer, o.score, o.gold) for o in result.outcomes))
+                    db.link_pools(record.id, engine.keys)
                     failures.verdict(fail_share, record)
                     return summary
 

@@ -14,8 +14,9 @@ curve estimates (``model_based``; the estimates are what sample pools give a liv
 cost is reported separately), the same with the sampling error of 500-item pools on every curve
 point (``model_based_noisy``), the model-based allocator learning from trials alone
 (``model_based_trials``), and the agent searcher. Without ``--llm`` the agent's LLM is
-:func:`~callscale.search.agent.heuristic_llm`, a deterministic rule-based stand-in, not a language
-model; the output says so.
+:func:`~callscale.search.searchers.agent_rules.heuristic_llm`, a deterministic rule-based stand-in, not a
+language model; the output says so. Every searcher is built through the search registry
+(:func:`~callscale.search.searchers.get_searcher`); the variants differ only in the options given.
 
 Run: ``.venv/bin/python bench/search_efficiency.py [--seeds 5] [--trials 50] [--plot regret.png]``
 """
@@ -32,16 +33,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from callscale.search.agent import AgentSearcher, heuristic_llm
 from callscale.search.archive import Trial
 from callscale.search.base import Searcher, regret_curve, run_search, trials_to_find
-from callscale.search.grid import GridSearcher
-from callscale.search.model_based import ModelBasedAllocator
-from callscale.search.random_search import RandomSearcher
-from callscale.search.simulated import PAPER_BUDGETS, AgentTTSBenchmark
+from callscale.search.environments.simulated import PAPER_BUDGETS, AgentTTSBenchmark
+from callscale.search.searchers import get_searcher
+from callscale.search.searchers.agent_rules import heuristic_llm
 from callscale.search.space import Choice
 
-ALL_SEARCHERS = ("random", "grid", "tpe", "model_based", "model_based_noisy", "model_based_trials", "agent")
+LLM = Callable[[str], str]
+VariantOptions = Callable[[AgentTTSBenchmark, int, LLM], dict[str, Any]]
+VARIANTS: dict[str, tuple[str, VariantOptions]] = {
+    # name in the tables → (registered searcher, its options for one run: bench, seed, llm)
+    "random": ("random", lambda bench, seed, llm: {"seed": seed}),
+    "grid": ("grid", lambda bench, seed, llm: {"seed": seed}),
+    "tpe": ("tpe", lambda bench, seed, llm: {"seed": seed}),
+    "model_based": ("model_based", lambda bench, seed, llm: {"seed": seed, "curves": bench.curve_estimates()}),
+    # curve points carry the sampling error of 500-item pools
+    "model_based_noisy": ("model_based", lambda bench, seed, llm: {
+        "seed": seed, "curves": bench.curve_estimates(noise_items=500, seed=seed), "obs_noise": 1e-3}),
+    "model_based_trials": ("model_based", lambda bench, seed, llm: {"seed": seed}),
+    "agent": ("agent", lambda bench, seed, llm: {"seed": seed, "llm": llm}),
+}
+ALL_SEARCHERS = tuple(VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -66,26 +79,10 @@ def _tpe_available() -> bool:
     return True
 
 
-def make_searcher(name: str, bench: AgentTTSBenchmark, budget: int, seed: int, llm: Callable[[str], str]) -> Searcher:
-    """Build searcher ``name`` for one run."""
-    if name == "random":
-        return RandomSearcher(bench.space, budget, seed=seed)
-    if name == "grid":
-        return GridSearcher(bench.space, budget, seed=seed)
-    if name == "tpe":
-        from callscale.search.tpe import TPESearcher
-
-        return TPESearcher(bench.space, budget, seed=seed)
-    if name == "model_based":
-        return ModelBasedAllocator(bench.space, budget, seed=seed, curves=bench.curve_estimates())
-    if name == "model_based_noisy":  # curve points carry the sampling error of 500-item pools
-        curves = bench.curve_estimates(noise_items=500, seed=seed)
-        return ModelBasedAllocator(bench.space, budget, seed=seed, curves=curves, obs_noise=1e-3)
-    if name == "model_based_trials":
-        return ModelBasedAllocator(bench.space, budget, seed=seed)
-    if name == "agent":
-        return AgentSearcher(bench.space, budget, llm, seed=seed)
-    raise ValueError(f"unknown searcher {name!r}")
+def make_searcher(name: str, bench: AgentTTSBenchmark, budget: int, seed: int, llm: LLM) -> Searcher:
+    """Build searcher variant ``name`` for one run."""
+    registered, options = VARIANTS[name]
+    return get_searcher(registered, bench.space, budget, **options(bench, seed, llm))
 
 
 def probe_cost(bench: AgentTTSBenchmark) -> float:
@@ -241,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     else:
         _print_table(summary, searchers, args.budgets, args.trials, len(seeds), probes, args.tolerance)
     if args.plot:
-        from callscale.search.plot import plot_regret
+        from callscale.report.search import plot_regret
 
         curves: dict[str, list[list[float]]] = defaultdict(list)
         for r in runs:

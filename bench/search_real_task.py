@@ -20,11 +20,11 @@ from pathlib import Path
 
 from callscale.backends.local import LocalBackend
 from callscale.engine import Engine
-from callscale.search import searcher_by_name
-from callscale.search.agent import heuristic_llm
 from callscale.search.base import regret_curve, run_search, trials_to_find
-from callscale.search.environment import CurveEstimate, TrialResult
-from callscale.search.live import LiveStages, draft_and_answer_space
+from callscale.search.environments.base import CurveEstimate, TrialResult
+from callscale.search.environments.live import LiveStages, draft_and_answer_space
+from callscale.search.searchers import get_searcher
+from callscale.search.searchers.agent_rules import heuristic_llm
 from callscale.search.space import Config, Space
 from callscale.store import Store
 from callscale.tasks import get_task
@@ -90,7 +90,7 @@ def main() -> None:
                 kwargs["llm"] = heuristic_llm
             if name == "model_based_curves":
                 kwargs["curves"] = curves
-            searcher = searcher_by_name(name.removesuffix("_curves"))(space, budget, **kwargs)  # type: ignore[arg-type]
+            searcher = get_searcher(name.removesuffix("_curves"), space, budget, **kwargs)
             result = run_search(env, searcher, n_trials=min(args.trials, len(table)), search_id=f"{name}-{seed}")
             at = trials_to_find(result.trials, best_keys)
             found.append(at if at is not None else args.trials + 1)

@@ -7,17 +7,12 @@ import json
 
 import pytest
 
-from callscale.search.agent import (
-    AgentSearcher,
-    build_prompt,
-    coerce_config,
-    heuristic_llm,
-    match_model,
-    parse_response,
-)
 from callscale.search.archive import Trial
 from callscale.search.base import run_search, trials_to_find
-from callscale.search.simulated import AgentTTSBenchmark, agentts_space
+from callscale.search.environments.simulated import AgentTTSBenchmark, agentts_space
+from callscale.search.searchers.agent import AgentSearcher, build_prompt
+from callscale.search.searchers.agent_reply import coerce_config, match_model, parse_response
+from callscale.search.searchers.agent_rules import heuristic_llm
 from callscale.search.space import Config
 
 SPACE = agentts_space()

@@ -10,11 +10,13 @@ import pytest
 
 from callscale.search.archive import Archive
 from callscale.search.base import run_search
-from callscale.search.environment import TrialResult
-from callscale.search.model_based import ModelBasedAllocator
-from callscale.search.random_search import RandomSearcher
-from callscale.search.simulated import AgentTTSBenchmark
+from callscale.search.environments.base import TrialResult
+from callscale.search.environments.simulated import AgentTTSBenchmark
+from callscale.search.searchers.model_based import ModelBasedAllocator
+from callscale.search.searchers.random import RandomSearcher
 from callscale.search.space import Config
+from callscale.sqlite import DatabaseFileError
+from callscale.store import Store
 
 
 def test_archive_records_trials(tmp_path: Path) -> None:
@@ -119,3 +121,23 @@ def test_failed_evaluations_are_recorded_and_the_search_goes_on() -> None:
     result = run_search(Flaky(), RandomSearcher(bench.space, 900), n_trials=4)
     assert [t.status for t in result.trials] == ["finished", "failed", "finished", "finished"]
     assert "backend down" in result.trials[1].info["error"]
+
+
+def test_an_unusable_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("not a database, just notes\n" * 10)
+    with pytest.raises(DatabaseFileError, match=r"notes\.sqlite: not a usable callscale search archive"):
+        Archive(bad)
+    with pytest.raises(DatabaseFileError, match="is a directory"):
+        Archive(tmp_path)
+
+
+def test_the_archive_shares_the_store_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with Store(path):
+        pass
+    with Archive(path) as archive:
+        archive.open_search("s", space_fingerprint="f", budget=900, searcher="grid")
+    with Store(path), Archive(path) as archive:
+        assert archive.searches() == ["s"]
+

@@ -8,18 +8,16 @@ from fractions import Fraction
 
 import pytest
 
+from callscale.costs import agentts_stage_budget
 from callscale.records import ModelCard
 from callscale.search.budget import (
     FeasibleSampler,
-    PrimitiveCost,
-    agentts_stage_budget,
     count_within,
     count_within_brute_force,
     enumerate_within,
-    primitive_stage_cost,
 )
-from callscale.search.simulated import PAPER_BUDGETS, agentts_space
-from callscale.search.space import Config, Space, Stage
+from callscale.search.environments.simulated import PAPER_BUDGETS, agentts_space
+from callscale.search.space import Config, PrimitiveCost, Space, Stage, primitive_stage_cost
 
 
 def test_agentts_budget_reproduces_the_paper_checks() -> None:

@@ -1,4 +1,5 @@
-"""The examples in the search package's docstrings run and hold."""
+"""The examples in the docstrings of the search package (every module, subpackages included) and of
+its report run and hold."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import pytest
 
 import callscale.search
 
-MODULES = sorted(["callscale.search"] + [f"callscale.search.{m.name}" for m in pkgutil.iter_modules(callscale.search.__path__)])
+MODULES = sorted(
+    ["callscale.search", "callscale.report.search"]
+    + [m.name for m in pkgutil.walk_packages(callscale.search.__path__, prefix="callscale.search.")]
+)
+
+
+def test_every_module_is_listed() -> None:
+    assert {"callscale.search.searchers", "callscale.search.searchers.agent_rules",
+            "callscale.search.environments.live"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

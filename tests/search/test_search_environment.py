@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from callscale.search.base import run_search
-from callscale.search.environment import (
+from callscale.search.environments.base import (
     AsyncEnvironment,
     Environment,
     EnvironmentWithTestSplit,
@@ -14,8 +14,8 @@ from callscale.search.environment import (
     TrialResult,
     evaluate_test,
 )
-from callscale.search.random_search import RandomSearcher
-from callscale.search.simulated import AgentTTSBenchmark, agentts_space
+from callscale.search.environments.simulated import AgentTTSBenchmark, agentts_space
+from callscale.search.searchers.random import RandomSearcher
 from callscale.search.space import Config, Space
 
 

@@ -7,9 +7,9 @@ from callscale.engine import Engine
 from callscale.primitives.world import TaskWorld, synthetic_answers
 from callscale.records import ModelCard
 from callscale.search.base import run_search
-from callscale.search.environment import SyncEnvironment
-from callscale.search.grid import GridSearcher
-from callscale.search.live import LiveStages, draft_and_answer_space
+from callscale.search.environments.base import SyncEnvironment
+from callscale.search.environments.live import LiveStages, draft_and_answer_space
+from callscale.search.searchers.grid import GridSearcher
 from callscale.search.space import Config
 from callscale.tasks import get_task
 

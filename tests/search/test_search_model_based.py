@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from callscale.search.base import run_search, trials_to_find
-from callscale.search.environment import CurveEstimate, FunctionEnvironment
-from callscale.search.model_based import ModelBasedAllocator, SaturatingCurve, fit_curve
-from callscale.search.simulated import DEFAULT_PROBE_SAMPLES, PAPER_BUDGETS, AgentTTSBenchmark
+from callscale.search.environments.base import CurveEstimate, FunctionEnvironment
+from callscale.search.environments.simulated import DEFAULT_PROBE_SAMPLES, PAPER_BUDGETS, AgentTTSBenchmark
+from callscale.search.searchers.model_based import ModelBasedAllocator, SaturatingCurve, fit_curve
 
 GRID = list(DEFAULT_PROBE_SAMPLES)
 

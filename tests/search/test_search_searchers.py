@@ -6,31 +6,27 @@ import importlib
 
 import pytest
 
-from callscale.search import searcher_by_name
-from callscale.search.agent import AgentSearcher, heuristic_llm
 from callscale.search.base import Searcher, run_search
-from callscale.search.grid import GridSearcher, sample_ladder
-from callscale.search.model_based import ModelBasedAllocator
-from callscale.search.random_search import RandomSearcher
-from callscale.search.simulated import AgentTTSBenchmark
+from callscale.search.environments.simulated import AgentTTSBenchmark
+from callscale.search.searchers import get_searcher
+from callscale.search.searchers.agent_rules import heuristic_llm
+from callscale.search.searchers.grid import GridSearcher, sample_ladder
+from callscale.search.searchers.random import RandomSearcher
 
 NAMES = ["random", "grid", "tpe", "model_based", "model_based_trials", "agent"]
 
 
 def make(name: str, bench: AgentTTSBenchmark, budget: int) -> Searcher:
-    if name == "random":
-        return RandomSearcher(bench.space, budget, seed=1)
-    if name == "grid":
-        return GridSearcher(bench.space, budget)
-    if name == "tpe":
-        from callscale.search.tpe import TPESearcher
-
-        return TPESearcher(bench.space, budget, seed=1, n_startup_trials=4)
-    if name == "model_based":
-        return ModelBasedAllocator(bench.space, budget, curves=bench.curve_estimates())
-    if name == "model_based_trials":
-        return ModelBasedAllocator(bench.space, budget)
-    return AgentSearcher(bench.space, budget, heuristic_llm)
+    """Searcher ``name`` through the registry (``model_based_trials``: the allocator without curve estimates)."""
+    options: dict[str, object] = {
+        "random": {"seed": 1},
+        "grid": {},
+        "tpe": {"seed": 1, "n_startup_trials": 4},
+        "model_based": {"curves": bench.curve_estimates()},
+        "model_based_trials": {},
+        "agent": {"llm": heuristic_llm},
+    }[name]
+    return get_searcher(name.removesuffix("_trials"), bench.space, budget, **options)
 
 
 @pytest.mark.parametrize("budget", [500, 2000])
@@ -79,7 +75,7 @@ def test_grid_covers_everything_once() -> None:
 
 
 def test_tpe_reports_how_it_used_suggestions() -> None:
-    from callscale.search.tpe import TPESearcher
+    from callscale.search.searchers.tpe import TPESearcher
 
     bench = AgentTTSBenchmark()
     tpe = TPESearcher(bench.space, 500, seed=0, n_startup_trials=3)
@@ -90,7 +86,7 @@ def test_tpe_reports_how_it_used_suggestions() -> None:
 
 
 def test_tpe_without_optuna_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    tpe_module = importlib.import_module("callscale.search.tpe")
+    tpe_module = importlib.import_module("callscale.search.searchers.tpe")
     real = importlib.import_module
 
     def fake(name: str, package: str | None = None):  # type: ignore[no-untyped-def]
@@ -101,10 +97,3 @@ def test_tpe_without_optuna_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(tpe_module.importlib, "import_module", fake)
     with pytest.raises(ImportError, match=r"callscale\[tpe\]"):
         tpe_module.TPESearcher(AgentTTSBenchmark().space, 900)
-
-
-def test_searcher_by_name() -> None:
-    assert searcher_by_name("random") is RandomSearcher
-    assert searcher_by_name("tpe").__name__ == "TPESearcher"
-    with pytest.raises(KeyError):
-        searcher_by_name("nope")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from callscale.search.environment import Environment, EnvironmentWithTestSplit
-from callscale.search.simulated import PAPER_BUDGETS, AgentTTSBenchmark, qwen_like_models
+from callscale.search.environments.base import Environment, EnvironmentWithTestSplit
+from callscale.search.environments.simulated import PAPER_BUDGETS, AgentTTSBenchmark, qwen_like_models
 from callscale.search.space import Choice, Config
 
 SAMPLES = np.arange(1, 51)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callscale.records import ModelCard
-from callscale.search.simulated import agentts_space
+from callscale.search.environments.simulated import agentts_space
 from callscale.search.space import Choice, Config, Space, Stage
 
 

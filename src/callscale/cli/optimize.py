@@ -1,4 +1,11 @@
-"""``callscale optimize``: choose a model and a number of samples per stage under a compute budget."""
+"""``callscale optimize``: choose a model and a number of samples per stage under a compute budget.
+
+The searcher comes from the search registry (:mod:`callscale.search.searchers`): its name, and the
+options it declares. ``--seed`` feeds ``seed``, ``--searcher-option KEY=VALUE`` any option given as
+text, and this command supplies the two that only code can give to the searchers that declare
+them: ``llm`` (built from the ``--agent-*`` options) and ``curves`` (measured from sample pools on
+a live task).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -27,9 +34,12 @@ from callscale.cli.common import (
     user_errors,
 )
 
+if TYPE_CHECKING:
+    from callscale.search.searchers import SearcherEntry
+
 T = TypeVar("T")
-SEARCHERS = {"agent": "agent", "random": "random", "grid": "grid", "tpe": "tpe", "model": "model_based"}
 SIMULATED_TASK = "agentts"
+AGENT_BACKENDS = ("local", "openai", "rules")
 
 
 class LoopThread:
@@ -48,12 +58,24 @@ class LoopThread:
         self.thread.join(5)
 
 
+def _searcher_help() -> str:
+    from callscale.search.searchers import searcher_aliases, searcher_names
+
+    aliases = searcher_aliases()
+    names = [n + "".join(f" (or {a})" for a, target in aliases.items() if target == n) for n in searcher_names()]
+    return " | ".join(names) + ", or one added with callscale.search.register_searcher."
+
+
 def optimize(
     task: str = typer.Option(SIMULATED_TASK, help="'agentts' (the paper-scale simulated benchmark) or a free-form "
                                                    "task run live as draft → answer (e.g. arithmetic)."),
     budget: float | None = typer.Option(None, help="Compute budget (agentts units for agentts, m·n per item for live "
                                                    "tasks; default 900 / half the largest configuration)."),
-    searcher: str = typer.Option("model", help="agent | random | grid | tpe | model"),
+    searcher: str = typer.Option("model", help=_searcher_help()),
+    searcher_option: list[str] | None = typer.Option(
+        None, "--searcher-option", metavar="KEY=VALUE",
+        help="An option the searcher declares, e.g. n_startup_trials=5 for tpe (repeatable; an unknown key lists "
+             "the searcher's options)."),
     trials: int = typer.Option(20, min=1, help="Trials (each runs the configuration on the training split)."),
     seed: int = typer.Option(0, help="Searcher seed."),
     train: int = typer.Option(50, min=1, help="Training items (live tasks)."),
@@ -64,46 +86,41 @@ def optimize(
     backend: BackendOpt = "local",
     base_url: BaseUrlOpt = None,
     api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
-    agent_backend: str = typer.Option("local", help="Backend of the agent searcher's LLM: local | openai | rules "
-                                                    "(a rule-based stand-in, no LLM)."),
-    agent_model: str | None = typer.Option(None, help="Model of the agent searcher's LLM."),
-    agent_base_url: str | None = typer.Option(None, help="Server URL of the agent's LLM for --agent-backend openai."),
-    agent_max_tokens: int = typer.Option(400, min=16, help="Longest reply of the agent's LLM."),
-    curves: bool = typer.Option(True, help="Model-based searcher on a live task: first measure per-stage curves "
-                                           "from sample pools (reused by every trial)."),
+    agent_backend: str = typer.Option("local", help="Backend of the LLM of searchers that take one (agent): local | "
+                                                    "openai | rules (a rule-based stand-in, no LLM)."),
+    agent_model: str | None = typer.Option(None, help="Model of the searcher's LLM."),
+    agent_base_url: str | None = typer.Option(None, help="Server URL of the searcher's LLM for --agent-backend openai."),
+    agent_max_tokens: int = typer.Option(400, min=16, help="Longest reply of the searcher's LLM."),
+    curves: bool = typer.Option(True, help="Searchers that take per-stage curves (model) on a live task: first "
+                                           "measure them from sample pools (reused by every trial)."),
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search per-stage (model, samples) allocations within a budget; report the best, its test score and cost,
     and a regret-vs-trials plot. The search archive lives in the store file; an interrupted search resumes."""
     from callscale.cli.theory import parse_ks
-    from callscale.search import searcher_by_name
 
     with user_errors():
-        if searcher not in SEARCHERS:
-            raise UserError(f"unknown searcher {searcher!r}; choose one of {', '.join(SEARCHERS)}")
-        if agent_backend not in ("local", "openai", "rules"):
+        entry = _searcher_entry(searcher)
+        settings = _searcher_settings(entry, searcher_option or [])
+        if agent_backend not in AGENT_BACKENDS:
             raise UserError(f"unknown --agent-backend {agent_backend!r}; choose local, openai or rules")
         live = task != SIMULATED_TASK
         spec = backend_spec(backend, model, base_url, api_key_env, None, None) if live else None
         counts = parse_ks(samples)
         store_path = store or default_store_path()
-        cls = searcher_by_name(SEARCHERS[searcher])
         with _environment(task, spec, store_path, train, test, counts) as (env, runner, engine_for_agent):
             space = env.space
-            chosen_budget = budget if budget is not None else (900.0 if not live else float(_largest(space)) / 2)
+            chosen_budget = budget if budget is not None else (900.0 if not live else float(space.max_cost()) / 2)
             if space.count(chosen_budget) == 0:
                 raise UserError(f"no configuration fits budget {chosen_budget:g} (cheapest costs {float(space.min_cost()):g})")
-            kwargs: dict[str, Any] = {"seed": seed}
-            curve_calls: int | None = None
-            if searcher == "model" and live and curves:
-                before = env.inner.engine.stats.samples
-                kwargs["curves"] = env.run(env.inner.curve_estimates())
-                curve_calls = env.inner.engine.stats.samples - before
-            if searcher == "agent":
-                kwargs["llm"] = _agent_llm(agent_backend, agent_model, agent_base_url, api_key_env, runner, engine_for_agent,
-                                           agent_max_tokens)
-            picker = cls(space, chosen_budget, **kwargs)
+
+            def llm() -> Callable[[str], str]:
+                return _agent_llm(agent_backend, agent_model, agent_base_url, api_key_env, runner, engine_for_agent,
+                                  agent_max_tokens)
+
+            supplied, curve_calls = _supplied(entry, settings, seed=seed, env=env if live and curves else None, llm=llm)
+            picker = _build(entry, space, chosen_budget, {**supplied, **settings})
             result = _search(env, picker, trials, store_path, f"{task}/{searcher}/{chosen_budget:g}/{seed}")
             summary = _summary(task, searcher, chosen_budget, result, env, live, picker, report)
             if curve_calls is not None:
@@ -111,8 +128,55 @@ def optimize(
     emit(summary, as_json, render)
 
 
-def _largest(space: Any) -> float:
-    return float(sum(max(space.stage_cost(i, c) for c in options) for i, options in enumerate(space.options)))
+def _searcher_entry(name: str) -> SearcherEntry:
+    from callscale.search.searchers import searcher_entry
+
+    try:
+        return searcher_entry(name)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+
+
+def _searcher_settings(entry: SearcherEntry, pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` texts read as the searcher's declared options."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        try:
+            if not sep or not key:
+                raise ValueError(f"expected KEY=VALUE, got {pair!r}")
+            out[key] = entry.option(key).from_text(text)
+        except ValueError as exc:
+            options = "; ".join(o.describe() for o in entry.options if o.settable) or "none"
+            raise UserError(f"--searcher-option: {exc}. Options of {entry.name}: {options}") from None
+    return out
+
+
+def _supplied(entry: SearcherEntry, settings: dict[str, Any], *, seed: int, env: Any,
+              llm: Callable[[], Callable[[str], str]]) -> tuple[dict[str, Any], int | None]:
+    """What this command gives the searcher beyond ``--searcher-option``, for the options it declares:
+    ``seed``; ``curves`` measured on the live environment ``env`` (when given), with the calls that cost;
+    ``llm``."""
+    wanted = {o.name for o in entry.options} - set(settings)
+    out: dict[str, Any] = {}
+    curve_calls: int | None = None
+    if "seed" in wanted:
+        out["seed"] = seed
+    if "curves" in wanted and env is not None:
+        before = env.inner.engine.stats.samples
+        out["curves"] = env.run(env.inner.curve_estimates())
+        curve_calls = env.inner.engine.stats.samples - before
+    if "llm" in wanted:
+        out["llm"] = llm()
+    return out, curve_calls
+
+
+def _build(entry: SearcherEntry, space: Any, budget: float, options: dict[str, Any]) -> Any:
+    try:
+        return entry.build(space, budget, **options)
+    except (ValueError, ImportError) as exc:
+        raise UserError(f"searcher {entry.name!r}: {exc}") from None
 
 
 @contextlib.contextmanager
@@ -120,7 +184,7 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
                  counts: list[int]) -> Iterator[tuple[Any, LoopThread | None, Any]]:
     """The environment to search: the simulated benchmark, or a live draft → answer task on the engine."""
     if task == SIMULATED_TASK:
-        from callscale.search.simulated import AgentTTSBenchmark
+        from callscale.search.environments.simulated import AgentTTSBenchmark
 
         yield AgentTTSBenchmark(), None, None
         return
@@ -128,8 +192,8 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
     from callscale.engine import Engine
     from callscale.primitives.world import TaskWorld, synthetic_answers
     from callscale.records import ModelCard
-    from callscale.search.environment import SyncEnvironment
-    from callscale.search.live import LiveStages, draft_and_answer_space
+    from callscale.search.environments.base import SyncEnvironment
+    from callscale.search.environments.live import LiveStages, draft_and_answer_space
     from callscale.store import check_store
     from callscale.tasks import load_task
 
@@ -159,9 +223,9 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
 
 def _agent_llm(kind: str, model: str | None, base_url: str | None, api_key_env: str | None,
                runner: LoopThread | None, engine: Any, max_tokens: int) -> Callable[[str], str]:
-    """The agent searcher's LLM as a plain ``prompt -> text`` function."""
+    """The searcher's LLM as a plain ``prompt -> text`` function."""
     from callscale.records import Request
-    from callscale.search.agent import heuristic_llm
+    from callscale.search.searchers.agent_rules import heuristic_llm
 
     if kind == "rules":
         return heuristic_llm
@@ -196,9 +260,8 @@ def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str
 
 def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, live: bool, picker: Any,
              report: Path | None) -> dict[str, Any]:
-    from callscale.search.base import regret_curve, trials_to_find
+    from callscale.search.base import regret_curve, regret_to_best_found, trials_to_find
 
-    finished = [t for t in result.trials if t.done and t.score is not None]
     best = result.best
     out: dict[str, Any] = {
         "task": task, "searcher": searcher, "budget": budget, "trials": len(result.trials), "skipped": result.skipped,
@@ -214,12 +277,7 @@ def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, liv
         out["trials_to_optimum"] = trials_to_find(result.trials, optimum.config.key)
         out["final_regret"] = curve[-1] if curve else None
     else:
-        top = max((t.score for t in finished), default=0.0)
-        running = 0.0
-        curve = []
-        for t in result.trials:
-            running = max(running, t.score or 0.0)
-            curve.append(top - running)
+        curve = regret_to_best_found(result.trials)
         out["calls"] = {"made now": env.inner.engine.stats.samples, "from the store": env.inner.engine.stats.cache_hits}
     stats = getattr(picker, "stats", None)
     if stats is not None:
@@ -227,7 +285,7 @@ def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, liv
     if report is not None:
         import json
 
-        from callscale.search.plot import plot_regret
+        from callscale.report.search import plot_regret
 
         report.mkdir(parents=True, exist_ok=True)
         title = "Regret vs trials" + ("" if not live else " (against the best score found)")

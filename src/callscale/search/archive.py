@@ -3,8 +3,9 @@
 One table of trials keyed by ``(search_id, number)`` — config JSON, score, cost, status, the
 searcher's guideline text, timestamps — and one table of searches (space fingerprint, budget,
 searcher name) so a search is only ever resumed on the space and budget it started with.
-The database runs in WAL mode with a busy timeout, so readers (a report, a second process) do
-not block a running search.
+The connection is callscale's one SQLite class (:class:`callscale.sqlite.Database`, shared with the
+completion store): WAL mode with a busy timeout, so readers (a report, a second process) do not
+block a running search, and a file that cannot be used is refused in one line.
 
 A trial is written as ``running`` before it is evaluated and becomes ``finished`` or ``failed``
 after; a search interrupted mid-trial leaves a ``running`` row, which
@@ -12,7 +13,7 @@ after; a search interrupted mid-trial leaves a ``running`` row, which
 
 Example:
     >>> from callscale.search.space import Config
-    >>> from callscale.search.environment import TrialResult
+    >>> from callscale.search.environments.base import TrialResult
     >>> archive = Archive(":memory:")
     >>> archive.open_search("s1", space_fingerprint="f", budget=900, searcher="random")
     >>> t = archive.begin("s1", Config.of(("72B", 1), ("3B", 15)))
@@ -25,17 +26,16 @@ Example:
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from callscale.search.environment import TrialResult
+from callscale.search.environments.base import TrialResult
 from callscale.search.space import Config
+from callscale.sqlite import Database
 
 RUNNING = "running"
 FINISHED = "finished"
@@ -121,9 +121,10 @@ class SearchInfo:
 
 
 class Archive:
-    """SQLite archive of searches and trials (stdlib ``sqlite3``, WAL mode).
+    """SQLite archive of searches and trials (a :class:`~callscale.sqlite.Database`, WAL mode).
 
-    ``path`` is a file path or ``":memory:"``. The object is safe to share between threads of one
+    ``path`` is a file path or ``":memory:"``; an unusable file raises
+    :class:`~callscale.sqlite.DatabaseFileError`. The object is safe to share between threads of one
     process (a lock serialises statements); several processes may open the same file.
 
     Example:
@@ -134,29 +135,14 @@ class Archive:
 
     def __init__(self, path: str | Path = ":memory:", *, timeout_s: float = 30.0) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, timeout=timeout_s, check_same_thread=False, isolation_level=None)
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.executescript(_SCHEMA)
+        self._db = Database(self.path, schema=_SCHEMA, busy_timeout_s=timeout_s, kind="search archive")
 
-    # -- plumbing ----------------------------------------------------------------------------------
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        """Run one statement and fetch its rows while holding the lock."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def _transaction(self) -> _Tx:
-        return _Tx(self)
+        return self._db.execute(sql, params)
 
     def close(self) -> None:
         """Close the connection."""
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -212,7 +198,7 @@ class Archive:
     def begin(self, search_id: str, config: Config, guideline: str = "") -> Trial:
         """Record a new ``running`` trial of ``config`` and return it."""
         now = time.time()
-        with self._transaction():
+        with self._db.transaction(immediate=True):  # so trial numbers never collide
             number = self.next_number(search_id)
             self._execute(
                 "INSERT INTO trials (search_id, number, config, status, guideline, started_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -287,26 +273,6 @@ class Archive:
     def best(self, search_id: str) -> Trial | None:
         """The finished trial with the highest score (ties: lower cost, then earlier)."""
         return best_trial(self.finished(search_id))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.searches())
-
-
-class _Tx:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` under the archive lock (so trial numbers never collide)."""
-
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-
-    def __enter__(self) -> None:
-        self.archive._lock.acquire()
-        self.archive._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        try:
-            self.archive._conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
-        finally:
-            self.archive._lock.release()
 
 
 def best_trial(trials: list[Trial] | tuple[Trial, ...]) -> Trial | None:

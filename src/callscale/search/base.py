@@ -1,18 +1,20 @@
-"""The searcher interface and the search loop.
+"""The searcher interface, the options searchers declare, and the search loop.
 
 A :class:`Searcher` is built for one space and budget and answers one question:
 ``propose(history, n) -> list[Proposal]`` — given the trials so far (from the archive), which
 configurations to evaluate next. Searchers derive everything from ``history`` and their seed
 (random generators are re-seeded from the number of trials seen), so a search resumed from its
 archive continues as if it had never stopped. This is Optuna's ask/tell with the archive as the
-only memory.
+only memory. Every searcher declares the keyword options it accepts (:class:`Option`), which is
+what the registry (:mod:`callscale.search.searchers`) and the command line read.
 
-:func:`run_search` drives a searcher against an :class:`~callscale.search.environment.Environment`,
-recording every trial in an :class:`~callscale.search.archive.Archive` before and after it runs.
+:func:`run_search` drives a searcher against an
+:class:`~callscale.search.environments.base.Environment`, recording every trial in an
+:class:`~callscale.search.archive.Archive` before and after it runs.
 
 Example:
-    >>> from callscale.search.random_search import RandomSearcher
-    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> from callscale.search.searchers.random import RandomSearcher
+    >>> from callscale.search.environments.simulated import AgentTTSBenchmark
     >>> bench = AgentTTSBenchmark()
     >>> result = run_search(bench, RandomSearcher(bench.space, 900, seed=1), n_trials=5)
     >>> len(result.trials), all(bench.space.within(t.config, 900) for t in result.trials)
@@ -27,12 +29,109 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from callscale.search.archive import FAILED, FINISHED, Archive, Trial, best_trial
 from callscale.search.budget import Number, as_fraction
-from callscale.search.environment import Environment, TrialResult, evaluate_test
+from callscale.search.environments.base import Environment, TrialResult, evaluate_test
 from callscale.search.space import Config, Space
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The default of an :class:`Option` that must be given."""
+
+
+def parse_bool(text: str) -> bool:
+    """``true/false``, ``yes/no``, ``on/off``, ``1/0`` (any case).
+
+    Example:
+        >>> parse_bool("Yes"), parse_bool("0")
+        (True, False)
+    """
+    value = text.strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_optional_int(text: str) -> int | None:
+    """An integer, or None for ``none``.
+
+    Example:
+        >>> parse_optional_int("3"), parse_optional_int("none")
+        (3, None)
+    """
+    return None if text.strip().lower() in ("none", "") else int(text)
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    """Comma-separated integers (empty text: none).
+
+    Example:
+        >>> parse_ints("1,3")
+        (1, 3)
+    """
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword option a searcher accepts, as declared for the registry and the command line.
+
+    ``default`` is what the searcher uses when the option is not given (:data:`REQUIRED`: it must
+    be given); ``parse`` turns command-line text into a value — None for options only Python code
+    can give (an LLM callable, curve estimates).
+
+    Example:
+        >>> opt = Option("n_startup_trials", 10, "random trials first", int)
+        >>> opt.from_text("4"), opt.settable, Option("llm").required
+        (4, True, True)
+    """
+
+    name: str
+    default: Any = REQUIRED
+    help: str = ""
+    parse: Callable[[str], Any] | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether the option has no default."""
+        return self.default is REQUIRED
+
+    @property
+    def settable(self) -> bool:
+        """Whether the option can be given as text (on the command line)."""
+        return self.parse is not None
+
+    def from_text(self, text: str) -> Any:
+        """The value of ``text`` (ValueError naming the option when it does not parse or cannot be set)."""
+        if self.parse is None:
+            raise ValueError(f"option {self.name!r} is set from Python only, not from text")
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"option {self.name!r}: cannot read {text!r} ({exc})") from None
+
+    def describe(self) -> str:
+        """``name=default`` (or ``name (required)``), with the help text.
+
+        Example:
+            >>> Option("seed", 0, "random seed", int).describe()
+            'seed=0: random seed'
+        """
+        head = f"{self.name} (required)" if self.required else f"{self.name}={self.default!r}"
+        return head + (f": {self.help}" if self.help else "") + ("" if self.settable else " [Python only]")
+
+
+SEED = Option("seed", 0, "random seed (a search is reproducible and resumable)", int)
+"""The seed every searcher takes."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +151,11 @@ class Searcher(ABC):
     """Base class of all searchers: a space, a budget, a seed, and :meth:`propose`.
 
     Subclasses implement :meth:`propose`; they must only return configurations within budget
-    (:meth:`feasible` checks) and should avoid configurations already in ``history``.
+    (:meth:`feasible` checks) and should avoid configurations already in ``history``. A subclass
+    taking more keyword options than ``seed`` lists them in :attr:`options`.
 
     Example:
-        >>> from callscale.search.simulated import agentts_space
+        >>> from callscale.search.environments.simulated import agentts_space
         >>> class Cheapest(Searcher):
         ...     name = "cheapest"
         ...     def propose(self, history, n=1):
@@ -65,6 +165,8 @@ class Searcher(ABC):
     """
 
     name: ClassVar[str] = "searcher"
+    options: ClassVar[tuple[Option, ...]] = (SEED,)
+    """The keyword options the constructor accepts beyond ``space`` and ``budget``."""
 
     def __init__(self, space: Space, budget: Number, *, seed: int = 0) -> None:
         self.space = space
@@ -124,8 +226,8 @@ class SearchResult:
     """Outcome of :func:`run_search`: every trial of the search, the best one, its test score.
 
     Example:
-        >>> from callscale.search.random_search import RandomSearcher
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.searchers.random import RandomSearcher
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> bench = AgentTTSBenchmark()
         >>> res = run_search(bench, RandomSearcher(bench.space, 900), n_trials=2, test=True)
         >>> len(res.scores), res.test.split
@@ -173,8 +275,8 @@ def run_search(
     best configuration is also scored on it.
 
     Example:
-        >>> from callscale.search.grid import GridSearcher
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.searchers.grid import GridSearcher
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> bench = AgentTTSBenchmark()
         >>> run_search(bench, GridSearcher(bench.space, 500), n_trials=3, search_id="g").search_id
         'g'
@@ -191,18 +293,37 @@ def run_search(
     )
 
     def evaluate(trial: Trial) -> None:
-        try:
-            result = env.evaluate(trial.config)
-        except Exception as exc:  # recorded, never silently dropped
-            done = archive.fail(search_id, trial.number, f"{type(exc).__name__}: {exc}")
-        else:
-            done = archive.finish(search_id, trial.number, result)
+        done = _evaluate(env, archive, search_id, trial)
         if on_trial is not None:
             on_trial(done)
 
     for trial in archive.pending(search_id):
         evaluate(archive.restart(search_id, trial.number))
+    skipped = _search_loop(searcher, archive, search_id, evaluate, n_trials=n_trials, batch_size=batch_size, stop=stop)
+    return _conclude(env, searcher, archive, search_id, skipped, test=test)
 
+
+def _evaluate(env: Environment, archive: Archive, search_id: str, trial: Trial) -> Trial:
+    """Evaluate one recorded trial and record how it went (an exception marks it failed)."""
+    try:
+        result = env.evaluate(trial.config)
+    except Exception as exc:  # recorded, never silently dropped
+        return archive.fail(search_id, trial.number, f"{type(exc).__name__}: {exc}")
+    return archive.finish(search_id, trial.number, result)
+
+
+def _search_loop(
+    searcher: Searcher,
+    archive: Archive,
+    search_id: str,
+    evaluate: Callable[[Trial], None],
+    *,
+    n_trials: int,
+    batch_size: int,
+    stop: Callable[[Sequence[Trial]], bool] | None,
+) -> int:
+    """Propose and evaluate until ``n_trials`` are done, ``stop`` says so or the searcher runs dry;
+    returns how many proposals were skipped."""
     skipped = 0
     idle_rounds = 0
     while True:
@@ -230,7 +351,12 @@ def run_search(
                 break
         else:
             idle_rounds = 0
+    return skipped
 
+
+def _conclude(env: Environment, searcher: Searcher, archive: Archive, search_id: str, skipped: int, *,
+              test: bool) -> SearchResult:
+    """The search's result: its trials, the best one, and (``test``) the best one's test score."""
     trials = tuple(archive.trials(search_id))
     best = best_trial(trials)
     test_result = None
@@ -273,6 +399,25 @@ def regret_curve(trials: Sequence[Trial], true_score: Callable[[Config], float],
         [0.3]
     """
     return [optimum - true_score(c) if c is not None else optimum for c in incumbent_configs(trials)]
+
+
+def regret_to_best_found(trials: Sequence[Trial]) -> list[float]:
+    """Regret against the best score any trial found (when the true optimum is unknown, as on a live task):
+    ``best found − best observed so far`` after each trial.
+
+    Example:
+        >>> ts = [Trial("s", 1, Config.of(("a", 1)), "finished", score=0.2),
+        ...       Trial("s", 2, Config.of(("a", 2)), "finished", score=0.5)]
+        >>> regret_to_best_found(ts)
+        [0.3, 0.0]
+    """
+    top = max((t.score for t in trials if t.done and t.score is not None), default=0.0)
+    running = 0.0
+    curve = []
+    for t in trials:
+        running = max(running, t.score or 0.0)
+        curve.append(top - running)
+    return curve
 
 
 def trials_to_find(trials: Sequence[Trial], optimal_keys: set[str] | str) -> int | None:

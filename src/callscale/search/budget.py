@@ -1,20 +1,14 @@
-"""Stage costs, budgets, and exact counting/enumeration of configurations within a budget.
+"""Budget arithmetic: counting, enumerating and sampling configurations within a budget, exactly.
 
-Two cost models price one stage (a model drawing ``S`` samples, then fusing them):
-
-* :class:`AgentTTSCost` — AgentTTS's FLOPs-normalised budget, one unit being a 3B-model call with 128
-  prompt and 64 decoded tokens: ``B = [α·(N_p + S·N_d) − 128] / 64`` with ``α = params / 3e9``.
-* :class:`PrimitiveCost` — callscale's LLM-primitive cost ``m·n`` (model parameters times tokens
-  processed): ``S`` generations of ``N_p + N_d`` tokens, plus a fusion call that reads the prompt and
-  the ``S`` drafts and decodes ``N_d`` tokens (when ``S > 1``).
+This module works on plain numbers — ``option_costs[i][j]``, the cost of option ``j`` of stage ``i`` —
+and knows nothing of stages or models: the cost models that price a stage's options live with the
+space (:mod:`callscale.search.space`), the formulas themselves in :mod:`callscale.costs`.
 
 Costs are exact :class:`fractions.Fraction` values so that "within budget" never depends on rounding.
 Counting is a dynamic programme over stages (memoised on the remaining budget, the last stage
 answered by bisection); enumeration is a pruned depth-first generator; sampling is exactly uniform.
 
 Example:
-    >>> agentts_stage_budget(72_000_000_000, 2048, 128, 1)
-    Fraction(814, 1)
     >>> count_within([[1, 2, 3], [1, 2]], 4)
     5
 """
@@ -25,20 +19,8 @@ import bisect
 import itertools
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-from callscale.costs import (
-    agentts_stage_budget,
-    stage_tokens,
-)
-
-if TYPE_CHECKING:
-    from callscale.records import ModelCard
-    from callscale.search.space import Stage
-
 
 Number = int | float | Fraction
 
@@ -51,76 +33,6 @@ def as_fraction(value: Number) -> Fraction:
         Fraction(1, 2)
     """
     return value if isinstance(value, Fraction) else Fraction(value)
-
-
-def primitive_stage_cost(params: int, prompt_tokens: int, decode_tokens: int, samples: int, *, fusion: bool = True) -> Fraction:
-    """LLM-primitive cost ``m·n`` of one stage: ``S`` generations plus one fusion call when ``S > 1``.
-
-    Each generation processes ``N_p + N_d`` tokens; the fusion call reads the prompt and the ``S``
-    drafts and decodes ``N_d`` tokens, i.e. ``N_p + S·N_d + N_d``.
-
-    Example:
-        >>> primitive_stage_cost(10, 100, 10, 1)
-        Fraction(1100, 1)
-        >>> primitive_stage_cost(10, 100, 10, 2)  # 2·110 + (100 + 20 + 10), times m = 10
-        Fraction(3500, 1)
-    """
-    return Fraction(params * stage_tokens(prompt_tokens, decode_tokens, samples, fusion=fusion))
-
-
-@runtime_checkable
-class CostModel(Protocol):
-    """Prices one stage of a configuration; ``unit`` names what a budget is measured in.
-
-    Example:
-        >>> isinstance(AgentTTSCost(), CostModel), isinstance(PrimitiveCost(), CostModel)
-        (True, True)
-    """
-
-    @property
-    def unit(self) -> str: ...
-
-    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction: ...
-
-
-@dataclass(frozen=True)
-class AgentTTSCost:
-    """AgentTTS FLOPs-normalised budget (see :func:`agentts_stage_budget`).
-
-    Example:
-        >>> AgentTTSCost().unit
-        'agentts'
-    """
-
-    @property
-    def unit(self) -> str:
-        """Budget unit name."""
-        return "agentts"
-
-    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
-        """Budget of ``stage`` run by ``model`` with ``samples`` samples."""
-        return agentts_stage_budget(model.params, stage.prompt_tokens, stage.decode_tokens, samples)
-
-
-@dataclass(frozen=True)
-class PrimitiveCost:
-    """callscale's LLM-primitive cost ``m·n`` (see :func:`primitive_stage_cost`).
-
-    Example:
-        >>> PrimitiveCost().unit
-        'primitive'
-    """
-
-    fusion: bool = True
-
-    @property
-    def unit(self) -> str:
-        """Budget unit name."""
-        return "primitive"
-
-    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
-        """Primitive cost of ``stage`` run by ``model`` with ``samples`` samples."""
-        return primitive_stage_cost(model.params, stage.prompt_tokens, stage.decode_tokens, samples, fusion=self.fusion)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,18 +188,3 @@ class FeasibleSampler:
                 cached.append(total)
             self._cache[key] = cached
         return cached
-
-
-def sample_within(
-    option_costs: Sequence[Sequence[Number]], budget: Number, rng: random.Random, k: int = 1
-) -> list[tuple[int, ...]]:
-    """Draw ``k`` configurations uniformly (with replacement) from those within budget.
-
-    Uses the suffix counts of :func:`count_within`, so every feasible configuration has the same
-    probability. Returns ``[]`` when nothing fits. See :class:`FeasibleSampler` to draw repeatedly.
-
-    Example:
-        >>> len(sample_within([[1, 2], [1, 5]], 4, random.Random(0), k=3))
-        3
-    """
-    return FeasibleSampler(option_costs, budget).sample(rng, k)

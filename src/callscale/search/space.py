@@ -2,8 +2,18 @@
 
 A :class:`Stage` lists candidate models (:class:`~callscale.records.ModelCard`) and candidate sample
 counts; a :class:`Config` assigns one :class:`Choice` ``(model, samples)`` to every stage of a
-:class:`Space`. The space prices configurations with a cost model (AgentTTS budget by default) and
-counts, enumerates, samples and repairs configurations within a budget.
+:class:`Space`. The space prices configurations with a cost model and counts, enumerates, samples
+and repairs configurations within a budget (the arithmetic is :mod:`callscale.search.budget`).
+
+Two cost models price one stage (a model drawing ``S`` samples, then fusing them); their formulas
+live in :mod:`callscale.costs`:
+
+* :class:`AgentTTSCost` (the default) — AgentTTS's FLOPs-normalised budget, one unit being a
+  3B-model call with 128 prompt and 64 decoded tokens: ``B = [α·(N_p + S·N_d) − 128] / 64`` with
+  ``α = params / 3e9``.
+* :class:`PrimitiveCost` — callscale's LLM-primitive cost ``m·n`` (model parameters times tokens
+  processed): ``S`` generations of ``N_p + N_d`` tokens, plus a fusion call that reads the prompt and
+  the ``S`` drafts and decodes ``N_d`` tokens (when ``S > 1``).
 
 Example:
     >>> from callscale.records import ModelCard
@@ -22,16 +32,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from callscale.costs import agentts_stage_budget, stage_tokens
 from callscale.records import ModelCard
 from callscale.search.budget import (
-    AgentTTSCost,
-    CostModel,
     FeasibleSampler,
     Number,
     as_fraction,
@@ -175,6 +184,80 @@ class Config:
         return Config((*self.choices[:index], choice, *self.choices[index + 1 :]))
 
 
+# ---------------------------------------------------------------------------------------------
+# Cost models: what one stage's choice costs.
+
+
+def primitive_stage_cost(params: int, prompt_tokens: int, decode_tokens: int, samples: int, *, fusion: bool = True) -> Fraction:
+    """LLM-primitive cost ``m·n`` of one stage: ``S`` generations plus one fusion call when ``S > 1``.
+
+    Each generation processes ``N_p + N_d`` tokens; the fusion call reads the prompt and the ``S``
+    drafts and decodes ``N_d`` tokens, i.e. ``N_p + S·N_d + N_d``.
+
+    Example:
+        >>> primitive_stage_cost(10, 100, 10, 1)
+        Fraction(1100, 1)
+        >>> primitive_stage_cost(10, 100, 10, 2)  # 2·110 + (100 + 20 + 10), times m = 10
+        Fraction(3500, 1)
+    """
+    return Fraction(params * stage_tokens(prompt_tokens, decode_tokens, samples, fusion=fusion))
+
+
+@runtime_checkable
+class CostModel(Protocol):
+    """Prices one stage of a configuration; ``unit`` names what a budget is measured in.
+
+    Example:
+        >>> isinstance(AgentTTSCost(), CostModel), isinstance(PrimitiveCost(), CostModel)
+        (True, True)
+    """
+
+    @property
+    def unit(self) -> str: ...
+
+    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction: ...
+
+
+@dataclass(frozen=True)
+class AgentTTSCost:
+    """AgentTTS FLOPs-normalised budget (see :func:`callscale.costs.agentts_stage_budget`).
+
+    Example:
+        >>> AgentTTSCost().unit
+        'agentts'
+    """
+
+    @property
+    def unit(self) -> str:
+        """Budget unit name."""
+        return "agentts"
+
+    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
+        """Budget of ``stage`` run by ``model`` with ``samples`` samples."""
+        return agentts_stage_budget(model.params, stage.prompt_tokens, stage.decode_tokens, samples)
+
+
+@dataclass(frozen=True)
+class PrimitiveCost:
+    """callscale's LLM-primitive cost ``m·n`` (see :func:`primitive_stage_cost`).
+
+    Example:
+        >>> PrimitiveCost().unit
+        'primitive'
+    """
+
+    fusion: bool = True
+
+    @property
+    def unit(self) -> str:
+        """Budget unit name."""
+        return "primitive"
+
+    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
+        """Primitive cost of ``stage`` run by ``model`` with ``samples`` samples."""
+        return primitive_stage_cost(model.params, stage.prompt_tokens, stage.decode_tokens, samples, fusion=self.fusion)
+
+
 @dataclass(frozen=True)
 class Space:
     """Stages plus the cost model that prices their choices.
@@ -221,11 +304,6 @@ class Space:
             n *= len(opts)
         return n
 
-    @property
-    def stage_names(self) -> tuple[str, ...]:
-        """Stage names in order."""
-        return tuple(s.name for s in self.stages)
-
     # -- membership and cost ---------------------------------------------------------------------
     def contains(self, config: Config) -> bool:
         """Whether every choice is a candidate (model and sample count) of its stage.
@@ -266,7 +344,7 @@ class Space:
 
     def enumerate(self, budget: Number | None = None) -> Iterator[Config]:
         """Yield every configuration within ``budget`` (all of them when ``budget`` is None)."""
-        limit: Number = sum((max(c) for c in self.option_costs), Fraction(0)) if budget is None else budget
+        limit: Number = self.max_cost() if budget is None else budget
         for idx in enumerate_within(self.option_costs, limit):
             yield Config(tuple(self.options[i][j] for i, j in enumerate(idx)))
 
@@ -286,6 +364,16 @@ class Space:
     def min_cost(self) -> Fraction:
         """Cost of the cheapest configuration."""
         return sum((min(c) for c in self.option_costs), Fraction(0))
+
+    def max_cost(self) -> Fraction:
+        """Cost of the most expensive configuration.
+
+        Example:
+            >>> stage = Stage("s", (ModelCard("3B", 3_000_000_000),), (1, 2), 256, 64)
+            >>> Space((stage,)).min_cost(), Space((stage,)).max_cost()
+            (Fraction(3, 1), Fraction(4, 1))
+        """
+        return sum((max(c) for c in self.option_costs), Fraction(0))
 
     # -- repair and naming -----------------------------------------------------------------------
     def nearest_samples(self, index: int, samples: int) -> int:
@@ -361,15 +449,3 @@ class Space:
         text = json.dumps(self.describe(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-
-def configs_by_key(configs: Sequence[Config]) -> dict[str, Config]:
-    """Index configurations by :attr:`Config.key` (later duplicates dropped).
-
-    Example:
-        >>> list(configs_by_key([Config.of(("a", 1)), Config.of(("a", 1))]))
-        ['[["a",1]]']
-    """
-    out: dict[str, Config] = {}
-    for c in configs:
-        out.setdefault(c.key, c)
-    return out

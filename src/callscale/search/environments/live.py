@@ -22,9 +22,8 @@ from callscale.engine import Engine
 from callscale.networks import Network
 from callscale.primitives import Candidates, Decision, Fuse, ItemContext, Node, Sample, Vote
 from callscale.records import ModelCard
-from callscale.search.budget import PrimitiveCost
-from callscale.search.environment import CurveEstimate, TrialResult
-from callscale.search.space import Config, Space, Stage
+from callscale.search.environments.base import CurveEstimate, TrialResult
+from callscale.search.space import Config, PrimitiveCost, Space, Stage
 from callscale.tasks.items import Item, Task
 
 SAMPLING_TEMPERATURE = 0.9
@@ -56,7 +55,7 @@ def stage_network(space: Space, config: Config, *, max_tokens: int | None = None
 
 @dataclass
 class LiveStages:
-    """:class:`~callscale.search.environment.AsyncEnvironment` over a real task (see module docstring)."""
+    """:class:`~callscale.search.environments.base.AsyncEnvironment` over a real task (see module docstring)."""
 
     engine: Engine
     train: Task

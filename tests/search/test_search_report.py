@@ -1,10 +1,10 @@
-"""The regret plot helper."""
+"""The search report (callscale.report.search): the regret plot."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from callscale.search.plot import plot_regret
+from callscale.report.search import plot_regret
 
 
 def test_writes_a_png(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Random search: configurations drawn uniformly from those within budget, never repeating.
 
 Example:
-    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> from callscale.search.environments.simulated import AgentTTSBenchmark
     >>> bench = AgentTTSBenchmark()
     >>> proposals = RandomSearcher(bench.space, 900, seed=3).propose([], 4)
     >>> len({p.config.key for p in proposals}), all(bench.space.within(p.config, 900) for p in proposals)
@@ -22,7 +22,7 @@ class RandomSearcher(Searcher):
     Reproducible and resumable: the generator is seeded from ``seed`` and the number of trials so far.
 
     Example:
-        >>> from callscale.search.simulated import agentts_space
+        >>> from callscale.search.environments.simulated import agentts_space
         >>> a = RandomSearcher(agentts_space(), 900, seed=1).propose([], 2)
         >>> b = RandomSearcher(agentts_space(), 900, seed=1).propose([], 2)
         >>> a == b

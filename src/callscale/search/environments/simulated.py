@@ -45,7 +45,7 @@ import numpy as np
 
 from callscale.records import ModelCard
 from callscale.search.budget import Number, as_fraction
-from callscale.search.environment import CurveEstimate, StagesOfSpace, TrialResult
+from callscale.search.environments.base import CurveEstimate, StagesOfSpace, TrialResult
 from callscale.search.space import Choice, Config, Space, Stage
 
 PAPER_BUDGETS: tuple[int, ...] = (500, 850, 900, 2000)
@@ -160,7 +160,7 @@ class Optimum:
 
 
 class AgentTTSBenchmark(StagesOfSpace):
-    """The simulated two-stage benchmark; an :class:`~callscale.search.environment.Environment`.
+    """The simulated two-stage benchmark; an :class:`~callscale.search.environments.base.Environment`.
 
     ``evaluate`` returns the (optionally noisy) training score with per-stage scores
     ``(retrieval recall, QA accuracy)``; ``evaluate_test`` the noise-free score (a large test split).

@@ -10,7 +10,7 @@ unusable suggestions the searcher falls back to a random feasible configuration 
 :attr:`TPESearcher.stats`).
 
 Example:
-    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> from callscale.search.environments.simulated import AgentTTSBenchmark
     >>> bench = AgentTTSBenchmark()
     >>> p = TPESearcher(bench.space, 900, seed=0).propose([], 1)[0]
     >>> bench.space.within(p.config, 900)
@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from callscale.search.archive import Trial
-from callscale.search.base import Proposal, Searcher, tried_keys
+from callscale.search.base import SEED, Option, Proposal, Searcher, parse_bool, tried_keys
 from callscale.search.budget import Number
 from callscale.search.space import Choice, Config, Space
 
@@ -65,13 +65,19 @@ class TPESearcher(Searcher):
     ``n_startup_trials`` random trials (Optuna's default 10) precede the density model.
 
     Example:
-        >>> from callscale.search.simulated import agentts_space
+        >>> from callscale.search.environments.simulated import agentts_space
         >>> tpe = TPESearcher(agentts_space(), 500, seed=1)
         >>> len(tpe.propose([], 2)), tpe.stats.fallbacks
         (2, 0)
     """
 
     name = "tpe"
+    options = (
+        SEED,
+        Option("n_startup_trials", 10, "random trials before the density model", int),
+        Option("max_retries", 64, "unusable suggestions (over budget, repeated) before a random fallback", int),
+        Option("multivariate", True, "model the parameters jointly", parse_bool),
+    )
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ the best with Nelder–Mead (scipy).
 The allocator (:class:`ModelBasedAllocator`) models a chain of stages: stage ``i``'s quality
 depends on its own ``(model, S)`` and on the quality ``u`` of the stage before (finding 3).
 
-* **With per-stage curve estimates** (:class:`~callscale.search.environment.CurveEstimate`, e.g. from
+* **With per-stage curve estimates** (:class:`~callscale.search.environments.base.CurveEstimate`, e.g. from
   sample pools — one pool of ``M`` samples serves every ``S ≤ M``), it fits one curve per (stage,
   model, upstream quality) and interpolates linearly in upstream quality between the measured
   anchors.
@@ -28,7 +28,7 @@ measured. Each proposal is the untried configuration with the highest predicted 
 budget, found by enumerating the budget-feasible set stage by stage (vectorised with numpy).
 
 Example:
-    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> from callscale.search.environments.simulated import AgentTTSBenchmark
     >>> from callscale.search.base import run_search
     >>> bench = AgentTTSBenchmark()
     >>> allocator = ModelBasedAllocator(bench.space, 900, curves=bench.curve_estimates())
@@ -49,9 +49,9 @@ from functools import lru_cache
 import numpy as np
 
 from callscale.search.archive import Trial
-from callscale.search.base import Proposal, Searcher, tried_keys
+from callscale.search.base import SEED, Option, Proposal, Searcher, parse_optional_int, tried_keys
 from callscale.search.budget import Number
-from callscale.search.environment import CurveEstimate
+from callscale.search.environments.base import CurveEstimate
 from callscale.search.space import Choice, Config, Space
 
 _TAUS = np.geomspace(0.2, 60.0, 24)
@@ -280,7 +280,7 @@ class Prediction:
     """Predicted scores of budget-feasible configurations, best first.
 
     Example:
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> bench = AgentTTSBenchmark()
         >>> pred = ModelBasedAllocator(bench.space, 850, curves=bench.curve_estimates()).predict(top=3)
         >>> len(pred.configs), pred.scores[0] >= pred.scores[1]
@@ -303,10 +303,9 @@ class ModelBasedAllocator(Searcher):
         n_init: size of the initial design used when some stage has no curve estimates
             (default ``2 + stages``).
         obs_noise: standard deviation of trial scores, for the residual Gaussian process.
-        exploration: UCB weight on the residual uncertainty (0: pure exploitation).
 
     Example:
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> bench = AgentTTSBenchmark()
         >>> allocator = ModelBasedAllocator(bench.space, 900, curves=bench.curve_estimates())
         >>> allocator.propose([], 1)[0].config.key
@@ -314,6 +313,13 @@ class ModelBasedAllocator(Searcher):
     """
 
     name = "model_based"
+    options = (
+        SEED,
+        Option("curves", None, "per-stage curve estimates (CurveEstimate values), e.g. measured from sample pools"),
+        Option("n_init", None, "initial design size when some stage has no curve estimate (none: 2 + stages)",
+               parse_optional_int),
+        Option("obs_noise", 1e-3, "standard deviation of trial scores (residual Gaussian process)", float),
+    )
 
     def __init__(
         self,
@@ -324,11 +330,9 @@ class ModelBasedAllocator(Searcher):
         curves: Sequence[CurveEstimate] | None = None,
         n_init: int | None = None,
         obs_noise: float = 1e-3,
-        exploration: float = 0.0,
     ) -> None:
         super().__init__(space, budget, seed=seed)
         self.obs_noise = float(obs_noise)
-        self.exploration = float(exploration)
         self.n_init = n_init if n_init is not None else 2 + len(space.stages)
         self._x = [self._log_sizes(i) for i in range(len(space.stages))]
         self._curves: dict[tuple[int, str], _AnchoredCurves] = {}

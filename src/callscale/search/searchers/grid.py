@@ -7,7 +7,7 @@ configurations come in lexicographic order (stage by stage, models as given, sam
 optionally shuffled by ``seed``. Only configurations within budget are proposed.
 
 Example:
-    >>> from callscale.search.simulated import AgentTTSBenchmark
+    >>> from callscale.search.environments.simulated import AgentTTSBenchmark
     >>> bench = AgentTTSBenchmark()
     >>> g = GridSearcher(bench.space, 900)
     >>> [p.config.key for p in g.propose([], 2)]
@@ -21,7 +21,7 @@ import random
 from collections.abc import Iterator, Sequence
 
 from callscale.search.archive import Trial
-from callscale.search.base import Proposal, Searcher, tried_keys
+from callscale.search.base import Option, Proposal, Searcher, parse_optional_int, tried_keys
 from callscale.search.budget import Number
 from callscale.search.space import Choice, Config, Space
 
@@ -72,12 +72,14 @@ class GridSearcher(Searcher):
     ``seed=None`` keeps the lexicographic order within a level; a seed shuffles it.
 
     Example:
-        >>> from callscale.search.simulated import agentts_space
+        >>> from callscale.search.environments.simulated import agentts_space
         >>> next(GridSearcher(agentts_space(), 500).order()).key
         '[["3B",1],["3B",1]]'
     """
 
     name = "grid"
+    options = (Option("seed", None, "shuffle the order within each level with this seed (none: lexicographic)",
+                      parse_optional_int),)
 
     def __init__(self, space: Space, budget: Number, *, seed: int | None = None) -> None:
         super().__init__(space, budget, seed=seed or 0)

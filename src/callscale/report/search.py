@@ -1,4 +1,7 @@
-"""Regret-versus-trials plots (matplotlib with the Agg backend, PNG); matplotlib is imported lazily.
+"""The report of a search: regret-versus-trials plots (matplotlib with the Agg backend, PNG).
+
+Renders only: the regret curves come from the analysis (:func:`callscale.search.base.regret_curve`,
+:func:`~callscale.search.base.regret_to_best_found`). matplotlib is imported lazily.
 
 Example:
     >>> import tempfile, os

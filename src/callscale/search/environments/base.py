@@ -114,7 +114,7 @@ class Environment(Protocol):
     """Evaluates configurations of :attr:`space` on the training split (synchronously).
 
     Example:
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> isinstance(AgentTTSBenchmark(), Environment)
         True
     """
@@ -133,7 +133,7 @@ class EnvironmentWithTestSplit(Environment, Protocol):
     """An environment that can also score a configuration on a held-out test split.
 
     Example:
-        >>> from callscale.search.simulated import AgentTTSBenchmark
+        >>> from callscale.search.environments.simulated import AgentTTSBenchmark
         >>> isinstance(AgentTTSBenchmark(), EnvironmentWithTestSplit)
         True
     """

@@ -114,6 +114,8 @@ class Engine:
         cards: dict[str, ModelCard] | None = None,
         seed: int = 0,
         limiters: Mapping[str, Limiter] | None = None,
+        claims: bool | None = None,
+        lease_s: float = 60.0,
     ) -> None:
         by_model = dict(backend) if isinstance(backend, Mapping) else {"*": backend}
         if not by_model:
@@ -132,6 +134,11 @@ class Engine:
         self.ledger = ledger if ledger is not None else Ledger()
         self.retry = retry or RetryPolicy()
         self.stats = EngineStats()
+        # Claims (a lease per sample in the store) keep other processes from paying for the same samples;
+        # on by default for a store in a file (another process may share it), off in memory.
+        self.claims = (self.store.path != ":memory:") if claims is None else claims
+        self.lease_s = lease_s
+        self._heartbeat: asyncio.TimerHandle | None = None
         self.keys: dict[str, int] = {}  # every pool asked for → the most samples asked of it (a run's completions)
         self._fatal: BaseException | None = None  # a store error met while flushing between calls
         self._rejected_before = len(self.store.rejected)  # the store's refused rows are counted from here
@@ -301,7 +308,10 @@ class Engine:
         if len(have) < k:
             self._inflight[key] = None
             try:
-                if not have and k <= self._route(request.model).backend.max_n:  # one call: skip the gather
+                if self.claims:
+                    fresh, shared = await self._fill_claimed(request, key, k, have)
+                    self.stats.cache_hits += shared
+                elif not have and k <= self._route(request.model).backend.max_n:  # one call: skip the gather
                     fresh = await self._call(key, Batch(request, 0, k))
                 else:
                     fresh = await self._fill(request, key, k, {c.index for c in have})
@@ -333,6 +343,51 @@ class Engine:
         card = self.card(request.model)
         for c in samples:
             self.ledger.record(node, card, c, depth)
+
+    async def _fill_claimed(self, request: Request, key: str, k: int,
+                            have: list[Completion]) -> tuple[list[Completion], int]:
+        """Fill the pool under claims: call only for samples claimed here; wait for samples another
+        process is drawing (or for their leases to expire). Returns (new samples, how many of them
+        another process paid for)."""
+        got = {c.index: c for c in have}
+        fresh: list[Completion] = []
+        shared, wait = 0, 0.05
+        while len(got) < k:
+            missing = [i for i in range(k) if i not in got]
+            mine, held = self.store.claim(key, missing, self.lease_s)
+            if mine:
+                self._keep_claims_alive()
+                drawn = await self._fill(request, key, k, set(range(k)) - set(mine))
+                fresh.extend(drawn)
+                got.update((c.index, c) for c in drawn)
+            if len(got) < k:
+                if held:
+                    await asyncio.sleep(wait)
+                    wait = min(1.0, wait * 2)
+                for c in self.store.pool(key, k):  # written by another process meanwhile
+                    if c.index not in got:
+                        got[c.index] = c
+                        fresh.append(c)
+                        shared += 1
+        return sorted(fresh, key=lambda c: c.index), shared
+
+    def _keep_claims_alive(self) -> None:
+        """Renew this engine's claims every third of a lease while it holds any."""
+        if self._heartbeat is not None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def beat() -> None:
+            self._heartbeat = None
+            try:
+                held = self.store.renew_claims(self.lease_s)
+            except StoreError as exc:
+                self._fatal = exc
+                return
+            if held:
+                self._heartbeat = loop.call_later(self.lease_s / 3, beat)
+
+        self._heartbeat = loop.call_later(self.lease_s / 3, beat)
 
     async def _fill(self, request: Request, key: str, k: int, have: set[int]) -> list[Completion]:
         """Call for the missing samples: at most as many batches in flight as the engine allows."""

@@ -26,7 +26,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -78,6 +79,13 @@ CREATE TABLE IF NOT EXISTS outcomes (
     score REAL NOT NULL,
     gold TEXT NOT NULL,
     PRIMARY KEY (run, item)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (key, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_pools (
     run INTEGER NOT NULL,
@@ -180,6 +188,8 @@ class Store:
         self._pending_requests: dict[str, tuple[str, str, str, str]] = {}
         self._pending_failures: list[tuple[Any, ...]] = []
         self._known_requests: set[str] = set()
+        self.owner = uuid.uuid4().hex  # this store's name on the claims it takes
+        self._claimed: set[tuple[str, int]] = set()  # (key, index) claimed here and not yet written
 
     def _open(self) -> sqlite3.Connection:
         """Connect, create the schema (or migrate an older one); :class:`StoreError` for an unusable file."""
@@ -203,7 +213,8 @@ class Store:
         except OSError:
             self.shared = True
             warnings.warn(f"{self.path}: another writer (a process, or a second Store in this one) has this store "
-                          "open; samples both ask for may be paid twice", SharedStoreWarning, stacklevel=3)
+                          "open; engines share its samples through claims, so none is paid twice",
+                          SharedStoreWarning, stacklevel=3)
         self._lock_fd = fd
 
     # -- reading -----------------------------------------------------------------------------
@@ -273,6 +284,46 @@ class Store:
                         have.sort(key=lambda c: c.index)
         return out
 
+    def claim(self, key: str, indices: Sequence[int], lease_s: float) -> tuple[list[int], list[int]]:
+        """Claim samples of pool ``key`` before calling for them, so no other process (or Ray worker)
+        pays for them too: returns (claimed now by this store, held by another live owner). Samples
+        already stored are neither; an expired lease is taken over. A claim ends when its sample (or
+        its failure) is written, or when this store closes.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> store.claim("k" * 64, [0, 1], lease_s=60)
+            ([0, 1], [])
+        """
+        if not indices:
+            return [], []
+        now = time.time()
+        marks = ",".join("?" * len(indices))
+        with self._database.transaction(immediate=True) as conn:
+            stored = {r[0] for r in conn.execute(f"SELECT idx FROM completions WHERE key = ? AND idx IN ({marks})",
+                                                  (key, *indices))}
+            held = {r[0]: (r[1], r[2]) for r in conn.execute(
+                f"SELECT idx, owner, expires FROM claims WHERE key = ? AND idx IN ({marks})", (key, *indices))}
+            mine: list[int] = []
+            others: list[int] = []
+            for i in indices:
+                if i in stored:
+                    continue
+                owner, expires = held.get(i, (self.owner, 0.0))
+                (others if owner != self.owner and expires > now else mine).append(i)
+            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+                             [(key, i, self.owner, now + lease_s) for i in mine])
+        self._claimed.update((key, i) for i in mine)
+        return mine, others
+
+    def renew_claims(self, lease_s: float) -> int:
+        """Extend every claim this store holds by ``lease_s`` from now; returns how many it holds."""
+        if not self._claimed:
+            return 0
+        with self._database.transaction() as conn:
+            conn.execute("UPDATE claims SET expires = ? WHERE owner = ?", (time.time() + lease_s, self.owner))
+        return len(self._claimed)
+
     def add(self, backend: str, request: Request, completions: Iterable[Completion], key: str | None = None) -> None:
         """Queue completions for the next :meth:`flush` (failed ones are skipped: see :meth:`add_failure`).
 
@@ -335,6 +386,7 @@ class Store:
             self._insert("requests", [requests[k] for k in sorted(requests)])
             self._insert("completions", rows)
             self._db.executemany("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", failures)
+            self._release(rows, failures)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -356,10 +408,21 @@ class Store:
                     refused.append((row[0], row[1], reason[:500], 1, time.time()))
             for row in [*failures, *refused]:
                 self._db.execute("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", (*row[:2], _safe(row[2]), *row[3:]))
+            self._release(rows, failures)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _release(self, rows: list[tuple[Any, ...]], failures: list[tuple[Any, ...]]) -> None:
+        """End the claims on samples written now (in the transaction that writes them)."""
+        if not self._claimed:
+            return
+        done = [(r[0], r[1]) for r in (*rows, *failures) if (r[0], r[1]) in self._claimed]
+        if done:
+            self._db.executemany("DELETE FROM claims WHERE key = ? AND idx = ? AND owner = ?",
+                                 [(k, i, self.owner) for k, i in done])
+            self._claimed.difference_update(done)
 
     def _requeue(self, requests: dict[str, tuple[str, str, str, str]], pending: dict[str, list[tuple[Any, ...]]],
                  failures: list[tuple[Any, ...]]) -> None:
@@ -512,6 +575,10 @@ class Store:
     def close(self) -> None:
         try:
             self.flush()
+            if self._claimed and not self.readonly:  # claims whose samples never came: free them now
+                with self._database.transaction() as conn:
+                    conn.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+                self._claimed.clear()
         finally:
             self._database.close()
             if self._lock_fd is not None:

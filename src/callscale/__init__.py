@@ -45,7 +45,14 @@ _HOMES: dict[str, str] = {
     "Filter": "callscale.primitives", "FilterVote": "callscale.primitives", "Select": "callscale.primitives",
     "Knockout": "callscale.primitives", "Fuse": "callscale.primitives", "Verify": "callscale.primitives",
     "Route": "callscale.primitives", "MapReduce": "callscale.primitives",
+    "register_op": "callscale.primitives.registry",
     "simulated_world": "callscale.primitives.world", "TaskWorld": "callscale.primitives.world",
+    # search
+    "register_searcher": "callscale.search.searchers", "searcher_names": "callscale.search.searchers",
+    "get_searcher": "callscale.search.searchers",
+    # models
+    "load_catalogue": "callscale.catalogue", "builtin_catalogue": "callscale.catalogue",
+    "open_models": "callscale.backends.factory",
     # sample pools and vote-scaling analysis
     "PoolSpec": "callscale.pools", "collect_pools": "callscale.pools",
     "vote_accuracy": "callscale.scaling.theory", "mixture_accuracy": "callscale.scaling.theory",
@@ -62,18 +69,20 @@ __all__ = [
     "Backend", "BackendError", "BackendSpec", "Batch", "Completion", "ConfigurationError", "Engine", "Filter",
     "FilterVote", "Fuse", "Generate", "Item", "Knockout", "Ledger", "MapReduce", "Message", "ModelCard", "Network",
     "PoolSpec", "Request", "RetryPolicy", "Route", "Sample", "Sampling", "Select", "Store", "Task", "TaskWorld",
-    "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "builtin_network",
-    "collect_pools", "costs", "fit_chen_law", "fit_coverage_law", "get_task", "load_network", "load_task",
-    "mixture_accuracy", "network_from_dict", "open_backend", "pass_at_k", "pool_vote_curve", "predict_vote_curve",
-    "read_pool_jsonl", "register_backend", "register_task", "run_network", "simulated_world", "subset_vote_curves",
-    "task_names", "vote_accuracy", "write_report",
+    "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "builtin_catalogue",
+    "builtin_network", "collect_pools", "costs", "fit_chen_law", "fit_coverage_law", "get_searcher", "get_task",
+    "load_catalogue", "load_network", "load_task", "mixture_accuracy", "network_from_dict", "open_backend",
+    "open_models", "pass_at_k", "pool_vote_curve", "predict_vote_curve", "read_pool_jsonl", "register_backend",
+    "register_op", "register_searcher", "register_task", "run_network", "searcher_names", "simulated_world",
+    "subset_vote_curves", "task_names", "vote_accuracy", "write_report",
 ]
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
     from callscale import costs
     from callscale.backends.base import Backend, BackendError, Batch, ConfigurationError, TransientError
-    from callscale.backends.factory import BackendSpec, open_backend
+    from callscale.backends.factory import BackendSpec, open_backend, open_models
     from callscale.backends.registry import backend_names, register_backend
+    from callscale.catalogue import builtin_catalogue, load_catalogue
     from callscale.engine import Engine, RetryPolicy
     from callscale.ledger import Ledger
     from callscale.networks import Network, builtin_network, load_network, network_from_dict, run_network
@@ -91,12 +100,14 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
         Verify,
         Vote,
     )
+    from callscale.primitives.registry import register_op
     from callscale.primitives.world import TaskWorld, simulated_world
     from callscale.records import Completion, Message, ModelCard, Request, Sampling, Usage
     from callscale.report.vote_scaling import analyze_pools, write_report
     from callscale.scaling.estimate import pass_at_k, pool_vote_curve, read_pool_jsonl, subset_vote_curves
     from callscale.scaling.fit import fit_chen_law, fit_coverage_law, predict_vote_curve
     from callscale.scaling.theory import mixture_accuracy, vote_accuracy
+    from callscale.search.searchers import get_searcher, register_searcher, searcher_names
     from callscale.store import Store
     from callscale.tasks.items import Item, Task
     from callscale.tasks.registry import get_task, load_task, register_task, task_names

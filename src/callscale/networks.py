@@ -49,22 +49,10 @@ from callscale.primitives import (
     Verify,
     Vote,
 )
+from callscale.primitives.registry import OPS
 from callscale.structure import Cost, Expr, smax
 from callscale.tasks.items import Item, Task
 
-OPS: dict[str, type[Node]] = {
-    "generate": Generate,
-    "sample": Sample,
-    "vote": Vote,
-    "filter": Filter,
-    "filter_vote": FilterVote,
-    "select": Select,
-    "knockout": Knockout,
-    "fuse": Fuse,
-    "verify": Verify,
-    "route": Route,
-    "map_reduce": MapReduce,
-}
 BUILTIN = ("generate", "vote", "filter_vote", "select", "knockout", "fuse", "verify")
 # Field rules in files: every int counts something (≥ 1 unless listed), every float is a temperature (≥ 0, finite).
 MODEL_FIELDS = ("model", "delegator", "judge_model")

@@ -1,11 +1,12 @@
 """Benchmark: predicting the Vote scaling curve from 5 samples per item.
 
 For simulated mixtures (items with known categorical answer distributions, M = 64 samples each drawn
-with numpy) — or for a real pool given with ``--pool`` — both predictors are fitted on the first 5
-samples of every item and asked for the whole curve K = 1..M. The reference is the *measured* curve:
-accuracy at every K averaged exactly over all size-K subsets of the M samples. Printed per scenario:
-mean absolute error over K = 1..M, the best odd K (K*) and its error, for the shrinkage predictor of
-``callscale.scaling.fit`` and for Chen et al.'s fitted law, and the ratio of the two MAEs; the measured
+with numpy) — or for a real pool given with ``--pool`` — every registered law of vote accuracy
+(:mod:`callscale.scaling.laws`: ours, the shrinkage predictor, and Chen et al.'s fitted law, plus any
+registered since) is fitted on the first 5 samples of every item and asked for the whole curve
+K = 1..M. The reference is the *measured* curve: accuracy at every K averaged exactly over all size-K
+subsets of the M samples. Printed per scenario and law: mean absolute error over K = 1..M, the best odd
+K (K*) and its error, and the ratio of each law's MAE to ours; the measured
 K*'s own noise (its 90 % interval when the items are resampled) and the accuracy each predicted K*
 loses on the measured curve against the measured best (within the measured curve's noise when no more
 than the half-width below); the measured curve's own noise (half-width of its
@@ -39,10 +40,12 @@ try:
 except ImportError:  # running from a checkout without installation
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from callscale.report.vote_scaling import measured_uncertainty, range_ks
+from callscale.scaling.analysis import PRIMARY_LAW, range_ks
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import PoolItem, item_counts, read_pool_jsonl, subset_vote_curves
-from callscale.scaling.fit import AnswerPrior, fit_answer_prior, fit_chen_law_pool, predict_vote_curve
+from callscale.scaling.laws import ShrinkageLaw, get_law, law_names
+from callscale.scaling.measured import measured_uncertainty
+from callscale.scaling.prior import AnswerPrior, fit_answer_prior
 
 Generator = Callable[[np.random.Generator], np.ndarray]
 """Returns one item's probabilities: [correct, wrong answers..., diffuse, abstain]."""
@@ -176,28 +179,41 @@ def simulate_pool(gen: Generator, n_items: int, n_samples: int, rng: np.random.G
 
 
 @dataclass(frozen=True)
+class LawScore:
+    """How one law did on one scenario: its MAE against the measured curve, its best odd K (with its
+    band where it has one), the accuracy that K loses on the measured curve, and how often the measured
+    curve lies in its band (laws with one)."""
+
+    short: str
+    mae: float
+    k_star: int
+    k_lo: int | None
+    k_hi: int | None
+    loss: float
+    coverage: float | None
+
+
+@dataclass(frozen=True)
 class Row:
     name: str
-    mae_ours: float
-    mae_chen: float
+    laws: tuple[LawScore, ...]
     k_meas: int
     k_meas_lo: int
     k_meas_hi: int
-    loss_ours: float
-    loss_chen: float
-    k_ours: int
-    k_ours_lo: int
-    k_ours_hi: int
-    k_chen: int
-    coverage: float
     range_coverage: float
     range_width: float
     measured_halfwidth: float
     seconds: float
 
 
+def vote_laws() -> list[str]:
+    """The registered laws of vote accuracy, ours first (the one whose prior the likelihood range uses)."""
+    names = [n for n in law_names() if get_law(n).target == "vote"]
+    return [PRIMARY_LAW, *(n for n in names if n != PRIMARY_LAW)]
+
+
 def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int, offset: int = 0) -> Row:
-    """Fit both predictors on samples ``offset … offset + n_fit − 1`` of every item (the first ``n_fit``
+    """Fit every vote law on samples ``offset … offset + n_fit − 1`` of every item (the first ``n_fit``
     by default), compare with the exact measured curve over all M samples."""
     m = min(len(item.answers) for item in pool)
     if m <= n_fit:
@@ -206,121 +222,100 @@ def evaluate(name: str, pool: list[PoolItem], n_fit: int, n_boot: int, seed: int
     odd = ks[ks % 2 == 1]
     per_item = subset_vote_curves([item_counts(item.answers[:m], item.gold) for item in pool], ks)
     measured = per_item.mean(axis=0)
-    fit_counts = [item_counts(item.answers[offset : offset + n_fit], item.gold) for item in pool]
-    start = time.perf_counter()
-    prior = fit_answer_prior(fit_counts)
-    ours = predict_vote_curve(fit_counts, ks, prior=prior, n_boot=n_boot, seed=seed, k_star_candidates=odd)
-    seconds = time.perf_counter() - start
+    k_meas = int(odd[np.argmax(measured[odd - 1])])
+    best = float(measured[k_meas - 1])
+    scores, seconds, primary = [], 0.0, None
+    for law_name in vote_laws():
+        start = time.perf_counter()
+        law = get_law(law_name)(fit_on=n_fit, offset=offset, seed=seed, n_boot=n_boot).fit(pool)
+        curve = law.predict(ks)
+        lo, hi = law.band(ks)
+        k_star = law.best_k(ks, among=odd)
+        if law_name == PRIMARY_LAW:
+            seconds, primary = time.perf_counter() - start, law
+        covered = float(np.mean((measured >= lo) & (measured <= hi))) if law.has_band else None
+        scores.append(LawScore(law.short, float(np.mean(np.abs(curve - measured))), k_star.k, k_star.lo, k_star.hi,
+                               best - float(measured[k_star.k - 1]), covered))
+    assert isinstance(primary, ShrinkageLaw)
     range_k = np.array(range_ks(m, m))
-    identified = likelihood_range(fit_counts, range_k, prior=prior)
+    identified = likelihood_range(primary.counts_, range_k, prior=primary.prior_)
     at = measured[range_k - 1]
     range_coverage = float(np.mean((at >= identified.lo - 1e-9) & (at <= identified.hi + 1e-9)))
-    chen = fit_chen_law_pool(fit_counts).predict(ks)
-    k_meas = int(odd[np.argmax(measured[odd - 1])])
     # The measured curve is itself noisy (which items were drawn, how their samples fell): 90 % over item resamples.
     noise = measured_uncertainty(per_item, ks, n_boot=200, seed=seed, k_star_candidates=odd)
-    k_meas_lo, k_meas_hi = noise.k_star_lo, noise.k_star_hi
-    k_chen = int(odd[np.argmax(chen[odd - 1])])
-    coverage = float(np.mean((measured >= ours.lo) & (measured <= ours.hi)))
-    best = float(measured[k_meas - 1])
-    return Row(
-        name,
-        float(np.mean(np.abs(ours.mean - measured))),
-        float(np.mean(np.abs(chen - measured))),
-        k_meas,
-        k_meas_lo,
-        k_meas_hi,
-        best - float(measured[ours.k_star - 1]),
-        best - float(measured[k_chen - 1]),
-        ours.k_star,
-        ours.k_star_lo,
-        ours.k_star_hi,
-        k_chen,
-        coverage,
-        range_coverage,
-        float(identified.width()[-1]),
-        float(np.mean(noise.hi - noise.lo) / 2),
-        seconds,
-    )
+    return Row(name, tuple(scores), k_meas, noise.k_star_lo, noise.k_star_hi, range_coverage,
+               float(identified.width()[-1]), float(np.mean(noise.hi - noise.lo) / 2), seconds)
+
+
+def _columns(rows: list[Row]) -> list[tuple[str, int, Callable[[Row], str]]]:
+    """(header, width, cell) of every column: per law MAE, ratio to ours, best K, its distance to the
+    measured one, the accuracy it loses, and band coverage."""
+    laws = rows[0].laws
+    first, others = laws[0], range(1, len(laws))
+    banded = [i for i, s in enumerate(laws) if s.coverage is not None]
+    cols: list[tuple[str, int, Callable[[Row], str]]] = [("scenario", -30, lambda r: r.name)]
+    cols += [(f"MAE {s.short}", 9, lambda r, i=i: f"{r.laws[i].mae:.4f}") for i, s in enumerate(laws)]
+    cols += [("ratio" if len(laws) == 2 else f"{laws[i].short}/{first.short}", 6,
+              lambda r, i=i: f"{r.laws[i].mae / r.laws[0].mae:.2f}") for i in others]
+    cols.append(("K* meas [90%]", 14, lambda r: f"{r.k_meas} [{r.k_meas_lo},{r.k_meas_hi}]"))
+    cols += [(f"K* {s.short} [band]", 16, lambda r, i=i: f"{r.laws[i].k_star} [{r.laws[i].k_lo},{r.laws[i].k_hi}]")
+             if s.k_lo is not None else (f"K* {s.short}", 8, lambda r, i=i: f"{r.laws[i].k_star:d}")
+             for i, s in enumerate(laws)]
+    cols += [(f"|dK*| {s.short}", 11, lambda r, i=i: f"{abs(r.laws[i].k_star - r.k_meas):d}") for i, s in enumerate(laws)]
+    cols += [(f"lost {s.short}", 9, lambda r, i=i: f"{r.laws[i].loss:.4f}") for i, s in enumerate(laws)]
+    cols += [("band cov" if len(banded) == 1 else f"cov {laws[i].short}", 9,
+              lambda r, i=i: f"{r.laws[i].coverage:.2f}") for i in banded]
+    cols += [("range cov", 9, lambda r: f"{r.range_coverage:.2f}"), ("width@M", 8, lambda r: f"{r.range_width:.3f}"),
+             ("meas ±", 7, lambda r: f"{r.measured_halfwidth:.4f}")]
+    return cols
+
+
+def _cell(text: str, width: int) -> str:
+    return f"{text:<{-width}}" if width < 0 else f"{text:>{width}}"
 
 
 def print_table(rows: list[Row], n_fit: int) -> None:
     print(f"Vote curve K = 1..M predicted from {n_fit} samples per item (the first, or those from @offset on)")
     print("reference: exact averages over all size-K subsets of the M samples; K* over odd K")
-    cols = [
-        f"{'scenario':<30}",
-        f"{'MAE ours':>9}",
-        f"{'MAE Chen':>9}",
-        f"{'ratio':>6}",
-        f"{'K* meas [90%]':>14}",
-        f"{'K* ours [band]':>16}",
-        f"{'K* Chen':>8}",
-        f"{'|dK*| ours':>11}",
-        f"{'|dK*| Chen':>11}",
-        f"{'lost ours':>9}",
-        f"{'lost Chen':>9}",
-        f"{'band cov':>9}",
-        f"{'range cov':>9}",
-        f"{'width@M':>8}",
-        f"{'meas ±':>7}",
-    ]
-    header = " ".join(cols)
+    cols = _columns(rows)
+    header = " ".join(_cell(h, w) for h, w, _ in cols)
     print(header)
     print("-" * len(header))
     for r in rows:
-        band = f"{r.k_ours} [{r.k_ours_lo},{r.k_ours_hi}]"
-        cells = [
-            f"{r.name:<30}",
-            f"{r.mae_ours:>9.4f}",
-            f"{r.mae_chen:>9.4f}",
-            f"{r.mae_chen / r.mae_ours:>6.2f}",
-            f"{f'{r.k_meas} [{r.k_meas_lo},{r.k_meas_hi}]':>14}",
-            f"{band:>16}",
-            f"{r.k_chen:>8d}",
-            f"{abs(r.k_ours - r.k_meas):>11d}",
-            f"{abs(r.k_chen - r.k_meas):>11d}",
-            f"{r.loss_ours:>9.4f}",
-            f"{r.loss_chen:>9.4f}",
-            f"{r.coverage:>9.2f}",
-            f"{r.range_coverage:>9.2f}",
-            f"{r.range_width:>8.3f}",
-            f"{r.measured_halfwidth:>7.4f}",
-        ]
-        print(" ".join(cells))
-    mean_ours = float(np.mean([r.mae_ours for r in rows]))
-    mean_chen = float(np.mean([r.mae_chen for r in rows]))
-    wins = sum(r.mae_ours < r.mae_chen for r in rows)
+        print(" ".join(_cell(cell(r), w) for _, w, cell in cols))
+    laws = rows[0].laws
+    n = len(laws)
+    mean_mae = [float(np.mean([r.laws[i].mae for r in rows])) for i in range(n)]
+    ours = laws[0].short
     print("-" * len(header))
-    print(
-        " ".join(
-            [f"{'mean':<30}", f"{mean_ours:>9.4f}", f"{mean_chen:>9.4f}", f"{mean_chen / mean_ours:>6.2f}"]
-        )
-    )
-    print(
-        f"MAE ratio Chen / ours = {mean_chen / mean_ours:.2f}; ours lower in {wins} of {len(rows)} scenarios"
-    )
-    inside_ours = sum(r.k_meas_lo <= r.k_ours <= r.k_meas_hi for r in rows)
-    inside_chen = sum(r.k_meas_lo <= r.k_chen <= r.k_meas_hi for r in rows)
-    print(
-        f"predicted K* inside the measured K*'s 90 % interval (items resampled): ours {inside_ours}, Chen {inside_chen} "
-        f"of {len(rows)}; accuracy lost by using it instead of the measured best: ours "
-        f"{np.mean([r.loss_ours for r in rows]):.4f}, Chen {np.mean([r.loss_chen for r in rows]):.4f} on average"
-    )
-    within_ours = sum(r.loss_ours <= r.measured_halfwidth for r in rows)
-    within_chen = sum(r.loss_chen <= r.measured_halfwidth for r in rows)
+    print(" ".join([f"{'mean':<30}", *(f"{v:>9.4f}" for v in mean_mae),
+                    *(f"{mean_mae[i] / mean_mae[0]:>6.2f}" for i in range(1, n))]))
+    print("; ".join(f"MAE ratio {laws[i].short} / {ours} = {mean_mae[i] / mean_mae[0]:.2f}; {ours} lower in "
+                    f"{sum(r.laws[0].mae < r.laws[i].mae for r in rows)} of {len(rows)} scenarios" for i in range(1, n)))
+
+    def counted(test: Callable[[Row, LawScore], bool]) -> str:
+        return ", ".join(f"{s.short} {sum(test(r, r.laws[i]) for r in rows)}" for i, s in enumerate(laws))
+
+    def averaged(value: Callable[[LawScore], float]) -> str:
+        return ", ".join(f"{s.short} {np.mean([value(r.laws[i]) for r in rows]):.4f}" for i, s in enumerate(laws))
+
+    print(f"predicted K* inside the measured K*'s 90 % interval (items resampled): "
+          f"{counted(lambda r, s: r.k_meas_lo <= s.k_star <= r.k_meas_hi)} of {len(rows)}; accuracy lost by using it "
+          f"instead of the measured best: {averaged(lambda s: s.loss)} on average")
+    within = counted(lambda r, s: s.loss <= r.measured_halfwidth)
     print(
         f"predicted K* within the measured curve's noise (accuracy it loses on the measured curve no more than the "
-        f"curve's own 'meas ±'): ours {within_ours}, Chen {within_chen} of {len(rows)}"
+        f"curve's own 'meas ±'): {within} of {len(rows)}"
     )
     print(
         f"the measured curve's own noise (mean half-width of its 90 % band over item resamples, column 'meas ±'): "
         f"{np.mean([r.measured_halfwidth for r in rows]):.4f} on average: how well these items pin down the task's own "
         "curve, against which any prediction can only be checked this closely"
     )
-    print(
-        f"measured curve inside: our 90 % band at {np.mean([r.coverage for r in rows]):.0%} of K, "
-        f"the 95 % likelihood range at {np.mean([r.range_coverage for r in rows]):.0%} of the K checked"
-    )
+    bands = ", ".join(f"the 90 % band of {s.short} at {np.mean([r.laws[i].coverage for r in rows]):.0%} of K"
+                      for i, s in enumerate(laws) if s.coverage is not None)
+    print(f"measured curve inside: {bands}, "
+          f"the 95 % likelihood range at {np.mean([r.range_coverage for r in rows]):.0%} of the K checked")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from callscale.cli import app
@@ -53,3 +54,33 @@ def test_study_report_regenerates_offline(tmp_path: Path) -> None:
         assert got["blocks"][0]["mae_ours"] == got["mae_ours"] and got["blocks"][0]["k_star"] == got["k_star_predicted"]
     assert (tmp_path / "report" / "index.html").exists()
     assert summary["calls_made"] == sum(p["calls"]["made now"] for p in summary["parts"])
+
+
+EXPECTED_SMALL = Path(__file__).parent / "data" / "study_small_summary.json"
+"""``scale --study small --backend replay --json`` as the code before the scaling restructuring printed
+it (its report path dropped): every number the analysis gives must stay what it was."""
+
+
+def _same(expected: object, got: object, path: str = "") -> list[str]:
+    """Where ``got`` differs from ``expected`` (numbers within 1e-12); keys ``got`` adds are allowed."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return [f"{path}: not a mapping"]
+        return [d for k, v in expected.items()
+                for d in (_same(v, got[k], f"{path}/{k}") if k in got else [f"{path}/{k}: missing"])]
+    if isinstance(expected, list):
+        if not isinstance(got, list) or len(got) != len(expected):
+            return [f"{path}: {got!r} is not a list of {len(expected)}"]
+        return [d for i, (a, b) in enumerate(zip(expected, got, strict=True)) for d in _same(a, b, f"{path}[{i}]")]
+    if isinstance(expected, float) and isinstance(got, int | float) and not isinstance(got, bool):
+        return [] if abs(expected - got) <= 1e-12 else [f"{path}: {got!r} != {expected!r}"]
+    return [] if type(expected) is type(got) and expected == got else [f"{path}: {got!r} != {expected!r}"]
+
+
+@pytest.mark.slow
+def test_the_small_study_replays_to_the_same_numbers(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [
+        "scale", "--study", "small", "--backend", "replay", "--replay", str(STUDY / "replay.jsonl.gz"),
+        "--report", str(tmp_path / "report"), "--store", str(tmp_path / "s.sqlite"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert _same(json.loads(EXPECTED_SMALL.read_text()), json.loads(result.stdout)) == []

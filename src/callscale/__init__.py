@@ -58,9 +58,10 @@ _HOMES: dict[str, str] = {
     "vote_accuracy": "callscale.scaling.theory", "mixture_accuracy": "callscale.scaling.theory",
     "pool_vote_curve": "callscale.scaling.estimate", "subset_vote_curves": "callscale.scaling.estimate",
     "pass_at_k": "callscale.scaling.estimate", "read_pool_jsonl": "callscale.scaling.estimate",
-    "predict_vote_curve": "callscale.scaling.fit", "fit_chen_law": "callscale.scaling.fit",
-    "fit_coverage_law": "callscale.scaling.fit",
-    "analyze_pools": "callscale.report.vote_scaling", "write_report": "callscale.report.vote_scaling",
+    "predict_vote_curve": "callscale.scaling.predict", "fit_chen_law": "callscale.scaling.laws.chen",
+    "fit_coverage_law": "callscale.scaling.laws.coverage",
+    "analyze_pools": "callscale.scaling.analysis", "write_report": "callscale.report.vote_scaling",
+    "register_law": "callscale.scaling.laws", "get_law": "callscale.scaling.laws", "law_names": "callscale.scaling.laws",
     # cost
     "costs": "callscale.costs",
 }
@@ -70,11 +71,11 @@ __all__ = [
     "FilterVote", "Fuse", "Generate", "Item", "Knockout", "Ledger", "MapReduce", "Message", "ModelCard", "Network",
     "PoolSpec", "Request", "RetryPolicy", "Route", "Sample", "Sampling", "Select", "Store", "Task", "TaskWorld",
     "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "builtin_catalogue",
-    "builtin_network", "collect_pools", "costs", "fit_chen_law", "fit_coverage_law", "get_searcher", "get_task",
-    "load_catalogue", "load_network", "load_task", "mixture_accuracy", "network_from_dict", "open_backend",
-    "open_models", "pass_at_k", "pool_vote_curve", "predict_vote_curve", "read_pool_jsonl", "register_backend",
-    "register_op", "register_searcher", "register_task", "run_network", "searcher_names", "simulated_world",
-    "subset_vote_curves", "task_names", "vote_accuracy", "write_report",
+    "builtin_network", "collect_pools", "costs", "fit_chen_law", "fit_coverage_law", "get_law", "get_searcher",
+    "get_task", "law_names", "load_catalogue", "load_network", "load_task", "mixture_accuracy", "network_from_dict",
+    "open_backend", "open_models", "pass_at_k", "pool_vote_curve", "predict_vote_curve", "read_pool_jsonl",
+    "register_backend", "register_law", "register_op", "register_searcher", "register_task", "run_network",
+    "searcher_names", "simulated_world", "subset_vote_curves", "task_names", "vote_accuracy", "write_report",
 ]
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
@@ -103,9 +104,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from callscale.primitives.registry import register_op
     from callscale.primitives.world import TaskWorld, simulated_world
     from callscale.records import Completion, Message, ModelCard, Request, Sampling, Usage
-    from callscale.report.vote_scaling import analyze_pools, write_report
+    from callscale.report.vote_scaling import write_report
+    from callscale.scaling.analysis import analyze_pools
     from callscale.scaling.estimate import pass_at_k, pool_vote_curve, read_pool_jsonl, subset_vote_curves
-    from callscale.scaling.fit import fit_chen_law, fit_coverage_law, predict_vote_curve
+    from callscale.scaling.laws import get_law, law_names, register_law
+    from callscale.scaling.laws.chen import fit_chen_law
+    from callscale.scaling.laws.coverage import fit_coverage_law
+    from callscale.scaling.predict import predict_vote_curve
     from callscale.scaling.theory import mixture_accuracy, vote_accuracy
     from callscale.search.searchers import get_searcher, register_searcher, searcher_names
     from callscale.store import Store

@@ -2,7 +2,9 @@
 
 A pool is drawn with the same Sample node a ``vote`` network uses, so ``callscale run --network
 vote --k K`` for any K ≤ M and ``callscale scale --samples M`` share their calls. The logprobs
-route asks once per item for the model's distribution over single-token answers instead.
+route asks once per item for the model's top alternatives for its first token instead
+(:func:`top_logprobs`); reading them as an answer distribution is analysis
+(:func:`callscale.scaling.measured.letter_distribution`).
 
 Example:
     >>> spec = PoolSpec(model="sim", samples=8, temperature=0.8)
@@ -13,14 +15,13 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callscale.engine import Engine
 from callscale.primitives import Candidates, ItemContext, Sample
-from callscale.scaling.estimate import PoolItem, distribution_from_logprobs
-from callscale.scaling.theory import AnswerDistribution
+from callscale.primitives.facts import task_request
+from callscale.scaling.estimate import PoolItem
 from callscale.tasks.items import Task
 from callscale.tasks.parsers import LETTERS
 
@@ -53,28 +54,33 @@ async def collect_pools(engine: Engine, task: Task, spec: PoolSpec) -> list[Pool
     return list(await asyncio.gather(*(one(i) for i in range(len(task.items)))))
 
 
-async def logprob_distributions(engine: Engine, task: Task, model: str, *, temperature: float = 1.0,
-                                top: int = 20) -> list[AnswerDistribution]:
-    """One call per multiple-choice item: the model's distribution over option letters.
+@dataclass(frozen=True)
+class TopLogprobs:
+    """One multiple-choice item's first-token alternatives as (token, logprob) pairs (none: the call
+    failed), with its gold letter and its options' letters.
 
-    The first generated token's top alternatives are read as letters (``" B"``, ``"b"``…); mass on
-    any other token is abstention. ``temperature`` is applied to the returned distribution.
+    >>> TopLogprobs("q1", "B", "AB", ((" B", -0.1),)).letters
+    'AB'
     """
+
+    id: str
+    gold: str
+    letters: str
+    top: tuple[tuple[str, float], ...]
+
+
+async def top_logprobs(engine: Engine, task: Task, model: str, *, top: int = 20) -> list[TopLogprobs]:
+    """One call per multiple-choice item (temperature 1, one token): its top ``top`` first tokens."""
     if not task.is_multiple_choice:
         raise ValueError(f"task {task.name!r} has free-form answers; the logprobs route needs single-token answers")
 
-    async def one(index: int) -> AnswerDistribution:
+    async def one(index: int) -> TopLogprobs:
         item = task.items[index]
-        request = task.request(item, model, temperature=1.0, max_tokens=1, logprobs=True, top_logprobs=top)
+        request = task_request(task, item, model, temperature=1.0, max_tokens=1, logprobs=True, top_logprobs=top)
         reply = (await engine.complete(request, 1, node="logprobs"))[0]
-        if not reply.ok or not reply.logprobs:
-            return AnswerDistribution(0.0, (), 1.0)
         letters = LETTERS[: len(item.choices or ())]
-        top_pairs = [(token, logprob) for token, logprob in reply.logprobs[0].top if math.isfinite(logprob)]
-        return distribution_from_logprobs(
-            top_pairs, item.answer, temperature=temperature,
-            normalize=lambda token: token.strip().strip("().").upper() if token.strip().strip("().").upper() in letters
-            else None)
+        pairs = tuple(reply.logprobs[0].top) if reply.ok and reply.logprobs else ()
+        return TopLogprobs(item.id, item.answer, letters, pairs)
 
     return list(await asyncio.gather(*(one(i) for i in range(len(task.items)))))
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore::callscale.store.SharedStoreWarning")
-
 from callscale.backends.simulated import SimulatedBackend
 from callscale.engine import Engine
 from callscale.records import Request
 from callscale.store import Store
 from callscale.testing.loopback import LoopbackProcess
+
+pytestmark = pytest.mark.filterwarnings("ignore::callscale.store.SharedStoreWarning")
 
 WORKER = """
 import asyncio, sys

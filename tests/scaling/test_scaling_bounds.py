@@ -10,7 +10,7 @@ from scipy import stats
 
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.estimate import ItemCounts
-from callscale.scaling.fit import fit_answer_prior
+from callscale.scaling.prior import fit_answer_prior
 from callscale.scaling.theory import binary_vote_accuracy, mixture_accuracy
 
 

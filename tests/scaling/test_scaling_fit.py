@@ -1,4 +1,5 @@
-"""Tests of callscale.scaling.fit: Chen et al.'s law, the coverage law and the shrinkage predictor."""
+"""Tests of the predictors: Chen et al.'s law, the coverage law, the answer prior and the shrinkage predictor
+(callscale.scaling.laws, .prior, .predict; callscale.scaling.fit re-exports them)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,20 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
+from callscale.scaling import fit
+from callscale.scaling.density import BASE_CONCENTRATION, fit_base_law
 from callscale.scaling.estimate import ItemCounts, coverage_curve, item_counts, pass_at_k, subset_vote_curves
-from callscale.scaling.fit import (
-    BASE_CONCENTRATION,
+from callscale.scaling.grid import wrong_profiles
+from callscale.scaling.laws.chen import chen_law, fit_chen_law, fit_chen_law_pool
+from callscale.scaling.laws.coverage import CoverageLaw, fit_coverage_law
+from callscale.scaling.predict import CurvePrediction, predict_vote_curve
+from callscale.scaling.prior import (
     FALLBACK_PENALTY,
     PENALTY_CANDIDATES,
     PROFILE_BANDS,
     AnswerPrior,
-    CoverageLaw,
-    CurvePrediction,
-    chen_law,
     fit_answer_prior,
-    fit_base_law,
-    fit_chen_law,
-    fit_chen_law_pool,
-    fit_coverage_law,
-    predict_vote_curve,
     select_penalty,
-    wrong_profiles,
 )
 from callscale.scaling.theory import binary_vote_accuracy, vote_accuracy, vote_accuracy_curves
 
@@ -317,3 +314,9 @@ def test_cross_validation_picks_a_sharp_prior_for_atoms_and_a_smooth_one_for_a_c
     assert select_penalty(atoms[:9]) == FALLBACK_PENALTY  # too few items for five folds
     with pytest.raises(ValueError):
         select_penalty(atoms, candidates=())
+
+
+def test_the_old_module_still_offers_every_name() -> None:
+    for name in fit.__all__:
+        assert getattr(fit, name) is not None
+    assert fit.predict_vote_curve is predict_vote_curve and fit.AnswerPrior is AnswerPrior

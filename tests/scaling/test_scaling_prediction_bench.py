@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from callscale.scaling.estimate import item_counts, read_pool_jsonl
-from callscale.scaling.fit import fit_answer_prior
+from callscale.scaling.prior import fit_answer_prior
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "scaling_prediction.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -34,15 +34,24 @@ from callscale.cli.common import (
 from callscale.engine import MAX_SAMPLES, Engine
 from callscale.store import check_store
 
+if TYPE_CHECKING:
+    from callscale.backends.factory import BackendSpec
+    from callscale.pools import PoolSpec
+    from callscale.scaling.analysis import VoteScaling
+    from callscale.study import StudyPart
+    from callscale.tasks.items import Task
+
+Parts = list[tuple["StudyPart", "Task"]]
+
 
 def scale(
     task: str | None = typer.Option(None, help="Task name or JSONL file (or use --study)."),
     study: str | None = typer.Option(None, help="Run the built-in study: 'small' (minutes) or 'full'."),
     samples: int = typer.Option(16, min=2, max=MAX_SAMPLES, help="Samples per item M (the pool)."),
     fit_on: int = typer.Option(5, min=1, help="Fit the predictors on the first N samples per item."),
-    predict_to: int = typer.Option(1000, min=2, max=1001,  # callscale.scaling.fit.EXTEND_MAX (scipy loads lazily)
+    predict_to: int = typer.Option(1000, min=2, max=1001,  # callscale.scaling.grid.EXTEND_MAX (scipy loads lazily)
                                    help="Predict the curve up to this K (exact vote formula to 150, extended beyond)."),
-    limit: int | None = typer.Option(None, min=1, help="Use only the first N items."),
+    limit: int | None = typer.Option(None, min=1, help="Use only the first N items (of every part with --study)."),
     temperature: float = typer.Option(0.8, min=0.0, help="Sampling temperature (part of θ)."),
     max_tokens: int | None = typer.Option(None, min=1, help="Cap on tokens per answer (default: the task's)."),
     permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
@@ -63,114 +72,101 @@ def scale(
 ) -> None:
     """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
     from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""
-    from callscale.pools import PoolSpec, collect_pools, logprob_distributions
-    from callscale.primitives.world import TaskWorld, synthetic_answers
-    from callscale.report.vote_scaling import analyze_pools, write_report
-    from callscale.study import FULL, SMALL, StudyPart
-    from callscale.tasks import load_task
+    from callscale.pools import PoolSpec
+    from callscale.report.vote_scaling import write_report
+    from callscale.scaling.analysis import summary_of
 
     with user_errors():
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
                             connect_timeout=connect_timeout)
         if (task is None) == (study is None):
             raise UserError("give exactly one of --task or --study")
-        if study is not None:
-            if study not in ("small", "full"):
-                raise UserError(f"unknown study {study!r}; choose 'small' or 'full'")
-            parts = [(p, p.load()) for p in (SMALL if study == "small" else FULL)]
-        else:
-            assert task is not None
-            the_task = load_task(task, limit)
-            pool = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
-            parts = [(StudyPart(the_task.name, task, len(the_task), pool, logprobs=logprobs), the_task)]
+        pool = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
+        parts = _parts(task, study, model, limit, pool, logprobs)
         for part, loaded in parts:
             if fit_on > part.spec.samples:
                 raise UserError(f"--fit-on {fit_on} exceeds the pool size {part.spec.samples}")
             if part.logprobs and not loaded.is_multiple_choice:
                 raise UserError(f"--logprobs needs single-token (multiple-choice) answers; {part.name} is free-form")
         store_path = store or default_store_path()
-        worlds = {part.name: loaded for part, loaded in parts}
-
-        def world() -> Any:
-            merged = next(iter(worlds.values()))
-            return TaskWorld(merged, synthetic_answers(merged))
-
         check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
+        analysis = {"fit_on": fit_on, "predict_to": predict_to, "n_boot": boot}
+        results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not as_json))
+        records = [r.to_dict() for r in results]  # serialised once: the report, the JSON and the terminal
+        path = write_report(records, report, title=f"Vote scaling — {study or task}")
+    emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json, render)
 
-        async def main() -> tuple[list[Any], dict[str, Any]]:
-            results = []
-            async with backend_and_store(spec, world, store_path) as (live, db):
-                with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
-                    failures = Failures()
-                    for part, loaded in parts:
-                        engine = Engine(live, store=db, concurrency=spec.concurrency)
-                        pool_spec = part.spec if study else PoolSpec(spec.model_name, samples, temperature, max_tokens,
-                                                                     permute)
-                        with progress(engine, f"pools for {part.name}", not as_json):
-                            pools = await collect_pools(engine, loaded, pool_spec)
-                            dists = await logprob_distributions(engine, loaded, pool_spec.model) if part.logprobs else None
-                        failures.add(engine)
-                        record.summary["calls_made"] = failures.made
-                        failures.verdict(fail_share, record)
-                        nodes = engine.ledger.nodes()
-                        calls = {"full curve (system calls)": nodes["generate"].system.calls,
-                                 "made now": engine.stats.samples, "from the store": engine.stats.cache_hits,
-                                 "failed": engine.failed}
-                        if "logprobs" in nodes:
-                            calls["logprobs route (system calls)"] = nodes["logprobs"].system.calls
-                        settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
-                                    "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
-                                    "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
-                                    "backend": live.name if spec.kind != "replay" else f"replay of {live.name}"}
-                        results.append(analyze_pools(part.name, pools, fit_on=fit_on, predict_to=predict_to,
-                                                     n_boot=boot, logprob_distributions=dists, settings=settings,
-                                                     calls=calls))
-            shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
-            return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown}
 
-        results, meta = asyncio.run(main())
-        path = write_report(results, report, title=f"Vote scaling — {study or task}")
-    summary = {"report": str(path), **meta, "parts": [
-        {k: getattr(r, k) for k in ("name", "items", "samples", "fit_on", "k_star_measured", "k_star_predicted",
-                                    "k_star_interval", "k_enough_predicted", "k_star_chen", "mae_ours", "mae_chen",
-                                    "easy_fraction", "hard_fraction", "prior_penalty", "prior_bands", "prior_base",
-                                    "k_star_loss", "blocks",
-                                    "k_star_measured_interval", "k_star_all", "k_star_all_interval", "mae_all", "calls")}
-        | {"accuracy_k1": r.measured[0], "accuracy_kM": r.measured[-1],
-           "likelihood_range": {"level": r.range_level,
-                                "k": r.range_k, "lo": r.range_lo, "hi": r.range_hi}} for r in results]}
-    emit(summary, as_json, render)
+def _parts(task: str | None, study: str | None, model: str | None, limit: int | None, pool: PoolSpec,
+           logprobs: bool) -> Parts:
+    """The parts to measure with their items: the study's (drawn from ``--model`` when given, cut to
+    ``--limit``), or the one task's drawn as ``pool`` says."""
+    from callscale.study import StudyPart, study_parts
+    from callscale.tasks import load_task
+
+    if study is not None:
+        try:
+            chosen = study_parts(study, model=model, limit=limit)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return [(p, p.load()) for p in chosen]
+    assert task is not None
+    the_task = load_task(task, limit)
+    return [(StudyPart(the_task.name, task, len(the_task), pool, logprobs=logprobs), the_task)]
+
+
+def _world(parts: Parts) -> Any:
+    """The simulated world answering for the items of every part."""
+    from callscale.primitives.world import simulated_world
+
+    return simulated_world(*(loaded for _, loaded in parts))
+
+
+async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict[str, int], fail_share: float,
+               *, show_progress: bool) -> tuple[list[VoteScaling], dict[str, Any]]:
+    """Draw every part's pools through one backend and store, and analyse each."""
+    results = []
+    async with backend_and_store(spec, lambda: _world(parts), store_path) as (live, db):
+        with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
+            failures = Failures()
+            for part, loaded in parts:
+                engine = Engine(live, store=db, concurrency=spec.concurrency)
+                results.append(await _part(engine, part, loaded, analysis, show_progress, spec, live.name))
+                failures.add(engine)
+                record.summary["calls_made"] = failures.made
+                failures.verdict(fail_share, record)
+    shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
+    return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown}
+
+
+async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[str, int], show_progress: bool,
+                spec: BackendSpec, backend_name: str) -> VoteScaling:
+    """One part: its pools (and logprobs route) drawn through ``engine``, then analysed."""
+    from callscale.pools import collect_pools, top_logprobs
+    from callscale.scaling.analysis import analyze_pools
+    from callscale.scaling.measured import letter_distribution
+
+    pool_spec = part.spec
+    with progress(engine, f"pools for {part.name}", show_progress):
+        pools = await collect_pools(engine, loaded, pool_spec)
+        tops = await top_logprobs(engine, loaded, pool_spec.model) if part.logprobs else None
+    dists = None if tops is None else [letter_distribution(t.top, t.gold, t.letters) for t in tops]
+    nodes = engine.ledger.nodes()
+    calls = {"full curve (system calls)": nodes["generate"].system.calls, "made now": engine.stats.samples,
+             "from the store": engine.stats.cache_hits, "failed": engine.failed}
+    if "logprobs" in nodes:
+        calls["logprobs route (system calls)"] = nodes["logprobs"].system.calls
+    settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
+                "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
+                "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
+                "backend": backend_name if spec.kind != "replay" else f"replay of {backend_name}"}
+    return analyze_pools(part.name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
+                         n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings, calls=calls)
 
 
 def render(summary: dict[str, Any]) -> None:
-    for p in summary["parts"]:
-        lo, hi = p["k_star_interval"]
-        stdout.print(f"[bold]{p['name']}[/]: {p['items']} items × {p['samples']} samples — accuracy "
-                     f"{p['accuracy_k1']:.3f} at K=1, {p['accuracy_kM']:.3f} at K={p['samples']}; "
-                     f"easy {p['easy_fraction']:.0%}, hard {p['hard_fraction']:.0%}")
-        m_lo, m_hi = p["k_star_measured_interval"]
-        stdout.print(f"  best K: measured {p['k_star_measured']} (90 % over items {m_lo}–{m_hi}), "
-                     f"predicted from {p['fit_on']} samples/item "
-                     f"{p['k_star_predicted']} (90 % {lo}–{hi}; within 0.005 of it from K={p['k_enough_predicted']}"
-                     + ("" if p["k_star_loss"] is None else f"; loses {p['k_star_loss']:.4f} on the measured curve")
-                     + "), "
-                     f"Chen's law {p['k_star_chen']}; "
-                     f"MAE ours {p['mae_ours']:.4f} vs Chen {p['mae_chen']:.4f}")
-        if len(p["blocks"]) > 1:
-            stdout.print(f"  fitted on each block of {p['fit_on']} samples/item in turn: MAE ours "
-                         + ", ".join(f"{b['mae_ours']:.4f}" for b in p["blocks"]) + " vs Chen "
-                         + ", ".join(f"{b['mae_chen']:.4f}" for b in p["blocks"]) + "; best K "
-                         + ", ".join(f"{b['k_star']:g}" for b in p["blocks"]))
-        if p["k_star_all"] is not None:
-            a_lo, a_hi = p["k_star_all_interval"]
-            stdout.print(f"  best K predicted from all {p['samples']} samples/item (what to use beyond K={p['samples']}): "
-                         f"{p['k_star_all']} (90 % {a_lo}–{a_hi}; in-sample MAE over K ≤ {p['samples']} "
-                         f"{p['mae_all']:.4f})")
-        span = p["likelihood_range"]
-        if span["k"]:
-            stdout.print(f"  what {p['fit_on']} samples/item allow, any prior ({span['level']:.0%} likelihood range): "
-                         + ", ".join(f"K={k} {lo:.3f}–{hi:.3f}" for k, lo, hi in zip(span["k"], span["lo"], span["hi"],
-                                                                                   strict=True)))
-        stdout.print("  calls: " + ", ".join(f"{k} {v}" for k, v in p["calls"].items()))
-    stdout.print(f"calls made now: {summary['calls_made']} on {summary['backend']}")
-    stdout.print(f"report: {summary['report']}")
+    """The terminal summary of ``summary`` (the JSON ``--json`` prints)."""
+    from callscale.report.vote_scaling import summary_lines
+
+    for line in summary_lines(summary):
+        stdout.print(line)

@@ -5,7 +5,7 @@ those counts fixes little more than the first n moments of the items' answer dis
 the vote curve depends on more than that — typically at large K, where it turns on how much mass
 sits just above or just below the winning threshold — it is only *partially identified*: different
 priors over answer distributions fit the counts equally well and predict different curves. The
-shrinkage predictor (:func:`callscale.scaling.fit.predict_vote_curve`) settles this by assuming a
+shrinkage predictor (:func:`callscale.scaling.predict.predict_vote_curve`) settles this by assuming a
 smooth prior; this module reports what the data alone allow.
 
 The range at K is ``{F_K(w) : ℓ(w) ≥ ℓ̂ − χ²₁(level)/2}``: w runs over *every* prior on the predictor's
@@ -33,7 +33,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from callscale.scaling.estimate import ItemCounts
-from callscale.scaling.fit import FALLBACK_PENALTY, AnswerPrior, fit_answer_prior, signature_table, thinning_matrix
+from callscale.scaling.grid import signature_table
+from callscale.scaling.predict import thinning_matrix
+from callscale.scaling.prior import FALLBACK_PENALTY, AnswerPrior, fit_answer_prior
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -169,9 +171,9 @@ def likelihood_range(
 
     ``counts`` are the items' answer counts in the samples available (e.g. the first 5 of each pool);
     ``prior`` supplies the grid of answer distributions and the abstain law (fitted on ``counts`` when
-    not given; pass the one :func:`~callscale.scaling.fit.predict_vote_curve` used to share its exact
+    not given; pass the one :func:`~callscale.scaling.predict.predict_vote_curve` used to share its exact
     curves). See the module docstring for the definition; K ≤ 1001 (the grid's curves: exact to 150,
-    extended beyond by :func:`~callscale.scaling.fit.extend_curves`). ``max_cuts`` caps the planes
+    extended beyond by :func:`~callscale.scaling.grid.extend_curves`). ``max_cuts`` caps the planes
     added per end.
     """
     ks = np.atleast_1d(np.asarray(k)).astype(np.int64)

@@ -23,7 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from callscale.scaling.theory import AnswerDistribution, _gauss01
+from callscale.scaling.exact import _gauss01
+from callscale.scaling.theory import AnswerDistribution
 
 FloatArray = NDArray[np.float64]
 Normalizer = Callable[[str], str | None]

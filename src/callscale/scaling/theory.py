@@ -19,28 +19,34 @@ Two exact algorithms compute vote accuracy, both without Monte Carlo:
 
 Ties are handled exactly through 1/(1+T) = ∫₀¹ u^T du, evaluated with Gauss-Legendre quadrature, which is
 exact because T is bounded.
+
+The exact programmes live in :mod:`callscale.scaling.exact`, the two-level mixture theorem in
+:mod:`callscale.scaling.mixture`; both are offered here too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from functools import lru_cache
 from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import fft as sfft
-from scipy import special, stats
+
+from callscale.scaling.exact import DIRECT_MAX, _curves_direct, _vote_poissonised, vote_accuracy_grid
+from callscale.scaling.mixture import (
+    Shape,
+    binary_vote_accuracy,
+    mixture_accuracy,
+    mixture_best_k,
+    mixture_increment,
+    mixture_shape,
+    mixture_threshold,
+)
 
 FloatArray = NDArray[np.float64]
 
-DIRECT_MAX = 150
-"""Largest K computed by the direct (all-K) programme; larger K use the Poissonised FFT programme."""
-
-_NEGLIGIBLE = 1e-18
 _TOL = 1e-9
 
 __all__ = [
@@ -178,16 +184,6 @@ def _normalise(
     return float(vals[0]), vals[3:][vals[3:] > 0], float(vals[1]), float(vals[2])
 
 
-@lru_cache(maxsize=256)
-def _gauss01(n: int) -> tuple[FloatArray, FloatArray]:
-    """Gauss-Legendre nodes and weights on [0, 1]; exact for polynomials of degree ≤ 2n−1."""
-    x, w = np.polynomial.legendre.leggauss(max(int(n), 1))
-    nodes, weights = (x + 1.0) / 2.0, w / 2.0
-    nodes.flags.writeable = False
-    weights.flags.writeable = False
-    return nodes, weights
-
-
 # --------------------------------------------------------------------------------------------------
 # Exact vote accuracy
 # --------------------------------------------------------------------------------------------------
@@ -244,216 +240,6 @@ def vote_accuracy_curves(
         rows = np.flatnonzero(n_nonzero == m)
         out[rows] = _curves_direct(pc[rows], w[rows, :m], pa[rows], pd[rows], kmax)
     return out
-
-
-def _factorials(n: int) -> FloatArray:
-    """0!, 1!, …, n! as floats (finite up to 170!, beyond DIRECT_MAX)."""
-    return np.concatenate([[1.0], np.cumprod(np.arange(1, n + 1, dtype=float))])
-
-
-def _curves_direct(pc: FloatArray, w: FloatArray, pa: FloatArray, pd: FloatArray, n_max: int) -> FloatArray:
-    """All-K programme on exponential generating functions (all quantities non-negative).
-
-    Accuracy(K) = K!·Σ_c p^c/c! · [x^{K−c}] Π_j E_c(q_j x) · e^{(a+δ)x}, where E_c is the exponential
-    series truncated at degree c with its degree-c term weighted by the tie variable u.
-    """
-    g = pc.shape[0]
-    idx = np.arange(n_max + 1)
-    fact = _factorials(n_max)
-    pck = pc[:, None] ** idx[None, :] / fact  # (G, N+1)
-    out = np.zeros((g, n_max + 1))
-    for c, h in _other_answers(w, pa, pd, np.clip(1.0 - pc, 0.0, None), n_max):
-        out[:, c:] += pck[:, c, None] * h
-    return (out * fact[None, :])[:, 1:]
-
-
-def _other_answers(
-    w: FloatArray, pa: FloatArray, pd: FloatArray, other: FloatArray, n_max: int
-) -> Iterator[tuple[int, FloatArray]]:
-    """For c = 1..n_max: (c, h) with h[:, n] = [x^n] Π_j E_c(q_j x)·e^{(a+δ)x}, integrated over the tie variable.
-
-    ``other`` is each row's total non-correct mass (wrong, diffuse and abstain), used when no other
-    answer can reach c.
-    """
-    g, j_classes = w.shape
-    idx = np.arange(n_max + 1)
-    fact = _factorials(n_max)
-    inv_fact = 1.0 / fact
-    wk = w[:, :, None] ** idx[None, None, :] * inv_fact  # EGF coefficients q^k/k!, (G, J, N+1)
-    nodes_multi, weights_multi = _gauss01((j_classes + 2) // 2)
-    for c in range(1, n_max + 1):
-        n = n_max - c  # highest degree still needed for the non-correct draws
-        if c > n and c > 1:
-            # No other answer can reach c: the product is the untruncated exponential series.
-            yield c, other[:, None] ** idx[None, : n + 1] * inv_fact[: n + 1]
-            continue
-        if c == 1:
-            # Diffuse draws are singletons: at c = 1 each one ties with the correct answer.
-            u, wts = _gauss01((j_classes + n + 2) // 2 if np.any(pd > 0) else (j_classes + 2) // 2)
-            base = pa[:, None] + pd[:, None] * u[None, :]  # (G, U)
-        else:
-            u, wts = nodes_multi, weights_multi
-            base = np.broadcast_to((pa + pd)[:, None], (g, u.size))
-        acc = base[:, :, None] ** idx[None, None, : n + 1] * inv_fact[: n + 1]  # (G, U, n+1)
-        top = min(c, n)
-        for j in range(j_classes):
-            ker = np.repeat(wk[:, j, None, : top + 1], u.size, axis=1)  # (G, U, top+1)
-            if top == c:
-                ker[:, :, c] *= u[None, :]
-            if g * u.size <= 32:
-                flat_acc = acc.reshape(-1, n + 1)
-                flat_ker = ker.reshape(-1, top + 1)
-                acc = np.stack(
-                    [np.convolve(r, q)[: n + 1] for r, q in zip(flat_acc, flat_ker, strict=True)]
-                ).reshape(acc.shape)
-            else:
-                new = acc * ker[:, :, 0, None]
-                for kk in range(1, top + 1):
-                    new[:, :, kk:] += acc[:, :, : n + 1 - kk] * ker[:, :, kk, None]
-                acc = new
-        yield c, np.einsum("gun,u->gn", acc, wts)
-
-
-def vote_accuracy_grid(p_grid: ArrayLike, shapes: ArrayLike, kmax: int) -> FloatArray:
-    """Exact vote curves K = 1..kmax for every (p, shape) pair of a grid, without abstains.
-
-    Grid point (p, s) has the correct answer with probability p and the rest split by the shape
-    ``s`` = (shares of wrong answers 1..J, diffuse share), summing to 1. Because every non-correct
-    probability is (1 − p) times the shape's share, the generating function of the other answers at
-    degree n is (1 − p)^n times the shape's own, so the costly part runs once per shape, not per point.
-    Rows are ordered p-major, as ``np.repeat(p_grid, len(shapes))``; equals
-    :func:`vote_accuracy_curves` on the same distributions.
-
-    >>> vote_accuracy_grid([0.6, 0.3], [[1.0, 0.0]], 3).round(4).tolist()
-    [[0.6, 0.6, 0.648], [0.3, 0.3, 0.216]]
-    """
-    p = np.atleast_1d(np.asarray(p_grid, dtype=float))
-    sh = np.atleast_2d(np.asarray(shapes, dtype=float))
-    if np.any(p < 0) or np.any(p > 1) or np.any(sh < 0) or not np.allclose(sh.sum(axis=1), 1.0):
-        raise ValueError("p must lie in [0, 1] and each shape be non-negative shares summing to 1")
-    kmax = int(kmax)
-    if not 1 <= kmax <= DIRECT_MAX:
-        raise ValueError(f"kmax must lie in 1..{DIRECT_MAX}")
-    idx = np.arange(kmax + 1)
-    fact = _factorials(kmax)
-    pck = p[:, None] ** idx[None, :] / fact  # (P, N+1)
-    scale = (1.0 - p)[:, None] ** idx[None, :]  # (P, N+1): (1 − p)^n
-    out = np.zeros((p.size, sh.shape[0], kmax + 1))
-    wrong = -np.sort(-sh[:, :-1], axis=1)
-    n_nonzero = (wrong > 0).sum(axis=1)
-    for m in np.unique(n_nonzero):
-        rows = np.flatnonzero(n_nonzero == m)
-        zeros = np.zeros(rows.size)
-        for c, h in _other_answers(wrong[rows, :m], zeros, sh[rows, -1], np.ones(rows.size), kmax):
-            n = h.shape[1]
-            out[:, rows, c:] += (pck[:, c, None] * scale[:, :n])[:, None, :] * h[None, :, :]
-    return (out * fact).reshape(p.size * sh.shape[0], kmax + 1)[:, 1:]
-
-
-def _fold(vec: FloatArray, size: int) -> FloatArray:
-    """Wrap a coefficient vector onto a circle of ``size`` points (for circular convolution)."""
-    pad = (-vec.size) % size
-    return np.asarray(np.pad(vec, (0, pad)).reshape(-1, size).sum(axis=0), dtype=float)
-
-
-def _vote_poissonised(pc: float, w: FloatArray, pa: float, pd: float, k: int) -> float:
-    """Accuracy at one (large) K by the Poissonised programme; see the module docstring.
-
-    With the number of draws Poisson(K), answer counts are independent Poisson variables and
-    P_multinomial(event) = P_Poisson(event, total = K) / Poisson(K; K). For each count c of the correct
-    answer, the probability that every wrong answer has count ≤ c (ties weighted) and the other draws
-    total K − c is a coefficient of a product of truncated Poisson pmfs, evaluated by FFT on a circle
-    just large enough that no non-negligible coefficient aliases onto the ones read.
-    """
-    if pc <= 0.0:
-        return 0.0
-    if pc >= 1.0:
-        return 1.0
-    lam = float(k)
-    c_all = np.arange(1, k + 1)
-    pmf_c = stats.binom.pmf(c_all, k, pc)
-    rows = c_all[pmf_c > _NEGLIGIBLE]
-    total = 0.0
-    if rows.size and rows[0] == 1:
-        total += _row_one(pc, w, pa, pd, k)
-        rows = rows[1:]
-    if rows.size == 0:
-        return total
-    c_min, c_max = int(rows[0]), int(rows[-1])
-    rates = lam * w
-    competitive = stats.poisson.sf(c_min - 1, rates) > _NEGLIGIBLE
-    rest_rate = lam * (pa + pd) + float(rates[~competitive].sum())
-    # All coefficients of the product are bounded by the Poisson(mu) pmf (mu = total non-correct rate),
-    # so its mass lies in [lo, hi] up to far less than 1e-18.
-    mu = lam * (1.0 - pc)
-    spread = 12.0 * math.sqrt(mu) + 50.0
-    lo, hi = max(0.0, mu - spread), mu + spread
-    size = sfft.next_fast_len(int(max(k - c_min - lo, hi - (k - c_max), 1.0)) + 1, real=True)
-    grid = np.arange(math.ceil(hi) + 1)
-    spectrum = sfft.rfft(_fold(stats.poisson.pmf(grid, rest_rate), size))[None, :]  # (1, F)
-    freq = np.arange(size // 2 + 1)
-    n_comp = int(competitive.sum())
-    # Fourier transforms of each competitive class's pmf truncated below c, for every row c, built as a
-    # running sum over k (rows are consecutive), and of its single term at c (the tie term).
-    phase = np.exp(-2j * np.pi * np.outer(rows % size, freq) / size)  # (R, F)
-    below: list[NDArray[np.complex128]] = []
-    at: list[NDArray[np.complex128]] = []
-    for rate in rates[competitive]:
-        pmf = stats.poisson.pmf(np.arange(max(math.ceil(hi), c_max) + 1), rate)
-        start = sfft.rfft(_fold(np.where(np.arange(pmf.size) < c_min, pmf, 0.0), size))
-        term = pmf[rows][:, None] * phase
-        run = np.cumsum(term, axis=0)
-        run[1:] = run[:-1]
-        run[0] = 0.0
-        run += start[None, :]
-        below.append(run)
-        at.append(term)
-    # A t-way tie at count c needs (t+1)·c ≤ K draws; rows are grouped (contiguously) by the largest
-    # possible t so that the Gauss-Legendre rule is exact with as few nodes as possible.
-    max_ties = np.minimum(n_comp, (k - rows) // rows)
-    acc_spec = np.zeros((rows.size, freq.size), dtype=complex)
-    tmp = np.empty_like(acc_spec)
-    for t_max in np.unique(max_ties):
-        where = np.flatnonzero(max_ties == t_max)
-        sl = slice(int(where[0]), int(where[-1]) + 1)
-        u, wts = _gauss01(int(t_max) // 2 + 1)
-        for ui, wi in zip(u, wts, strict=True):
-            prod = np.repeat(spectrum * wi, sl.stop - sl.start, axis=0)
-            part = tmp[sl]
-            for b, a in zip(below, at, strict=True):
-                np.multiply(a[sl], ui, out=part)
-                part += b[sl]
-                prod *= part
-            acc_spec[sl] += prod
-    coef = sfft.irfft(acc_spec, n=size, axis=1)[np.arange(rows.size), (k - rows) % size]
-    joint = stats.poisson.pmf(rows, lam * pc) * np.clip(coef, 0.0, None)
-    total += float(np.sum(joint)) / float(stats.poisson.pmf(k, lam))
-    return total
-
-
-def _row_one(pc: float, w: FloatArray, pa: float, pd: float, k: int) -> float:
-    """The c = 1 term (correct answer drawn once) of the Poissonised programme, exactly.
-
-    Every other answer must be drawn at most once; each one drawn (including every diffuse draw) ties.
-    """
-    lam = float(k)
-    p0 = np.exp(-lam * w)
-    p1 = lam * w * p0
-    degree = w.size + (k - 1 if pd > 0 else 0)
-    u, wts = _gauss01(degree // 2 + 1)
-    poly = np.zeros((u.size, w.size + 1))  # per node, polynomial in x of Π_j (p0_j + u·p1_j·x)
-    poly[:, 0] = 1.0
-    for a0, a1 in zip(p0, p1, strict=True):
-        poly[:, 1:] = poly[:, 1:] * a0 + poly[:, :-1] * (u[:, None] * a1)
-        poly[:, 0] *= a0
-    need = k - 1 - np.arange(w.size + 1)
-    rate = lam * (pa + pd * u)[:, None]
-    rest = (
-        np.where(need >= 0, stats.poisson.pmf(np.maximum(need, 0)[None, :], rate), 0.0)
-        * np.exp(-lam * pd * (1.0 - u))[:, None]
-    )
-    value = float(np.sum(wts * np.sum(poly * rest, axis=1)))
-    return float(stats.poisson.pmf(1, lam * pc)) * value / float(stats.poisson.pmf(k, lam))
 
 
 @overload
@@ -573,128 +359,3 @@ def filter_vote_accuracy(
         kept = kept + np.power(s, ks.astype(float)) * dropped
     kept = np.clip(kept, 0.0, 1.0)
     return float(kept[0]) if scalar else kept
-
-
-# --------------------------------------------------------------------------------------------------
-# Binary answers and the two-level mixture
-# --------------------------------------------------------------------------------------------------
-
-
-def binary_vote_accuracy(p: ArrayLike, k: ArrayLike) -> FloatArray:
-    """Vote accuracy with two answers (correct with probability p), closed form.
-
-    Odd K: P[Bin(K,p) ≥ (K+1)/2] = I_p((K+1)/2, (K+1)/2); even K: P[Bin > K/2] + ½·P[Bin = K/2].
-
-    >>> binary_vote_accuracy(0.6, [1, 2, 3]).round(4).tolist()
-    [0.6, 0.6, 0.648]
-    """
-    pp, kk = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(k))
-    kk = kk.astype(int)
-    if np.any(kk < 1):
-        raise ValueError("k must be ≥ 1")
-    odd = kk % 2 == 1
-    h_odd = (kk + 1) / 2.0
-    half = kk // 2
-    with np.errstate(invalid="ignore"):
-        odd_val = special.betainc(h_odd, h_odd, pp)
-        even_val = special.betainc(half + 1.0, np.maximum(half, 1).astype(float), pp) + 0.5 * stats.binom.pmf(
-            half, kk, pp
-        )
-    return np.asarray(np.where(odd, odd_val, even_val), dtype=float)
-
-
-def mixture_accuracy(alpha: float, p1: float, p2: float, k: ArrayLike) -> FloatArray:
-    """F(K) = α·I_{p₁} + (1−α)·I_{p₂}: vote accuracy of a two-level binary mixture.
-
-    >>> mixture_accuracy(0.5, 0.85, 0.4, [1, 3, 5]).round(4).tolist()
-    [0.625, 0.6456, 0.6454]
-    """
-    return np.asarray(
-        alpha * binary_vote_accuracy(p1, k) + (1.0 - alpha) * binary_vote_accuracy(p2, k), dtype=float
-    )
-
-
-class Shape(Enum):
-    """Shape of F over odd K for a two-level mixture (Chen et al.'s theorem)."""
-
-    INVERSE_U = "inverse_u"
-    DECREASING = "decreasing"
-    INCREASING = "increasing"
-    U = "u"
-
-
-def _check_mixture(alpha: float, p1: float, p2: float) -> None:
-    if not (0.0 < alpha < 1.0):
-        raise ValueError("alpha must lie in (0, 1)")
-    if not (0.5 < p1 <= 1.0 and 0.0 <= p2 < 0.5):
-        raise ValueError("need 1/2 < p1 ≤ 1 (easy items) and 0 ≤ p2 < 1/2 (hard items)")
-
-
-def mixture_threshold(p1: float, p2: float) -> float:
-    """The threshold 1 − 1/t with t = p₂q₂(½−p₂) / [p₁q₁(p₁−½)] + 1.
-
-    >>> round(mixture_threshold(0.85, 0.4), 4), round(mixture_threshold(0.65, 0.1), 4)
-    (0.3497, 0.5134)
-    """
-    _check_mixture(0.5, p1, p2)
-    easy = p1 * (1 - p1) * (p1 - 0.5)
-    hard = p2 * (1 - p2) * (0.5 - p2)
-    if easy == 0.0:
-        return 1.0
-    t = hard / easy + 1.0
-    return 1.0 - 1.0 / t
-
-
-def mixture_increment(alpha: float, p1: float, p2: float, m: ArrayLike) -> FloatArray:
-    """F(2m+3) − F(2m+1) = C(2m+1, m)·[α(2p₁−1)(p₁q₁)^{m+1} − (1−α)(1−2p₂)(p₂q₂)^{m+1}].
-
-    >>> float(mixture_increment(0.5, 0.85, 0.4, 0).round(4))
-    0.0206
-    """
-    mm = np.asarray(m, dtype=float)
-    log_c = special.gammaln(2 * mm + 2) - special.gammaln(mm + 1) - special.gammaln(mm + 2)
-    q1, q2 = 1 - p1, 1 - p2
-    with np.errstate(divide="ignore"):
-        easy = np.exp(log_c + (mm + 1) * np.log(p1 * q1)) if p1 * q1 > 0 else np.zeros_like(mm)
-        hard = np.exp(log_c + (mm + 1) * np.log(p2 * q2)) if p2 * q2 > 0 else np.zeros_like(mm)
-    return np.asarray(alpha * (2 * p1 - 1) * easy - (1 - alpha) * (1 - 2 * p2) * hard, dtype=float)
-
-
-def mixture_shape(alpha: float, p1: float, p2: float) -> Shape:
-    """Shape of F over odd K, by the theorem (needs 0 < α < 1, p₁ > ½ > p₂).
-
-    When p₁ + p₂ = 1 the increments never change sign: F is increasing if α ≥ ½, else decreasing.
-
-    >>> mixture_shape(0.5, 0.85, 0.4), mixture_shape(0.5, 0.65, 0.1)
-    (<Shape.INVERSE_U: 'inverse_u'>, <Shape.U: 'u'>)
-    """
-    _check_mixture(alpha, p1, p2)
-    thr = mixture_threshold(p1, p2)
-    s = p1 + p2
-    if math.isclose(s, 1.0, rel_tol=0.0, abs_tol=1e-12):
-        return Shape.INCREASING if alpha >= 0.5 else Shape.DECREASING
-    if s > 1.0:
-        return Shape.INVERSE_U if alpha > thr else Shape.DECREASING
-    return Shape.INCREASING if alpha >= thr else Shape.U
-
-
-def mixture_best_k(alpha: float, p1: float, p2: float) -> float:
-    """Best odd K for a two-level mixture: closed-form K* (inverse U), 1 (decreasing), ∞ (increasing).
-
-    K* = 2·⌈log[(1−α)(1−2p₂)/(α(2p₁−1))] / log[p₁q₁/(p₂q₂)]⌉ − 1. For a U shape the best K is 1 or ∞,
-    whichever of F(1) = αp₁ + (1−α)p₂ and F(∞) = α is larger.
-
-    >>> mixture_best_k(0.5, 0.85, 0.4), mixture_best_k(0.5, 0.65, 0.1)
-    (3.0, inf)
-    """
-    shape = mixture_shape(alpha, p1, p2)
-    if shape is Shape.DECREASING:
-        return 1.0
-    if shape is Shape.INCREASING:
-        return math.inf
-    if shape is Shape.U:
-        return 1.0 if alpha * p1 + (1 - alpha) * p2 >= alpha else math.inf
-    x = math.log((1 - alpha) * (1 - 2 * p2) / (alpha * (2 * p1 - 1))) / math.log(
-        p1 * (1 - p1) / (p2 * (1 - p2))
-    )
-    return float(2 * math.ceil(x) - 1)

@@ -1,0 +1,269 @@
+"""Fitting the answer prior's parts: a smooth density over p (Efron's g-modelling), per-band profile
+weights, the Beta law the density is shrunk toward and the abstain rate's Beta prior.
+
+The density over the p grid is log g = base + basis·coef (cubic B-splines plus point masses at 0 and
+1, :func:`spline_basis`), fitted by penalised marginal likelihood (:func:`fit_banded_prior`, which
+alternates Newton steps on the coefficients with EM steps on the profile weights of each band of p).
+
+Example:
+    >>> p = np.linspace(0.0, 1.0, 11)
+    >>> g = spline_density(spline_basis(p, 6), np.zeros(8), np.zeros(11))
+    >>> bool(abs(g.sum() - 1.0) < 1e-12 and np.allclose(g, g[0]))
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special, stats
+from scipy.interpolate import BSpline
+
+from callscale.scaling.estimate import ItemCounts
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+__all__ = [
+    "BASE_CONCENTRATION",
+    "band_of",
+    "band_profile_weights",
+    "base_log_density",
+    "fit_abstain_prior",
+    "fit_banded_prior",
+    "fit_base_law",
+    "spline_basis",
+    "spline_density",
+]
+
+BASE_CONCENTRATION = 2.0
+"""The most concentrated base law the density over p is shrunk toward: a + b of Beta(a, b) at most 2."""
+
+
+def _beta_binomial_fit(successes: IntArray, trials: IntArray, weights: FloatArray | None = None) -> tuple[float, float]:
+    """(a, b) of the Beta law maximising the (weighted) beta-binomial likelihood of ``successes`` of ``trials``.
+
+    Searched over the mean's logit and the log of a + b (clipped to [e⁻⁵, e¹⁰]); needs some successes
+    and some failures.
+    """
+    w = np.ones(len(successes)) if weights is None else np.asarray(weights, dtype=float)
+    # Items share few (successes, trials) pairs: sum their weights once (the binomial coefficient is a
+    # constant of the likelihood and drops out).
+    pairs, which = np.unique(np.column_stack([successes, trials]), axis=0, return_inverse=True)
+    pair_w = np.bincount(which.ravel(), weights=w, minlength=len(pairs))
+    k, n = pairs[:, 0].astype(float), pairs[:, 1].astype(float)
+
+    def split(x: FloatArray) -> tuple[float, float]:
+        mean = float(special.expit(x[0]))
+        size = float(np.exp(np.clip(x[1], -5.0, 10.0)))
+        return mean * size, (1.0 - mean) * size
+
+    def neg(x: FloatArray) -> float:
+        a, b = split(x)
+        return -float(pair_w @ (special.betaln(k + a, n - k + b) - special.betaln(a, b)))
+
+    rate = float(w @ successes) / float(w @ trials)
+    result = optimize.minimize(neg, np.array([special.logit(rate), np.log(10.0)]), method="Nelder-Mead")
+    return split(result.x)
+
+
+def fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
+    """Beta prior (a, b) on the abstain rate by beta-binomial maximum likelihood; (0, 1) when nobody
+    abstains, (1, 0) when every sample does.
+
+    >>> fit_abstain_prior([ItemCounts(3, (2,))]), fit_abstain_prior([ItemCounts(0, (), 4)])
+    ((0.0, 1.0), (1.0, 0.0))
+    """
+    m_a = np.array([c.abstain for c in counts])
+    n = np.array([c.n for c in counts])
+    if m_a.sum() == 0:
+        return 0.0, 1.0
+    if np.all(m_a == n):
+        return 1.0, 0.0
+    return _beta_binomial_fit(m_a, n)
+
+
+def fit_base_law(counts: Sequence[ItemCounts], weights: ArrayLike | None = None) -> tuple[float, float] | None:
+    """The Beta law the density over p is shrunk toward: beta-binomial fit to the correct answers among
+    the voting ones, concentration capped at ``BASE_CONCENTRATION`` (mean kept); ``None`` (flat) when
+    every item is always right or never right. ``weights`` counts each item (for resampled items).
+
+    Shrinking toward a flat density pulls mass from where the items are toward the middle; a few samples
+    per item cannot tell which density with the same first moments is right, and on a task where most
+    items are almost never right that mass lands where items start winning the vote. The fitted law
+    bends the target toward the items' own mean and spread; the cap (a + b ≤ 2 never has a peak inside
+    (0, 1)) keeps it from claiming the items are alike, which few samples cannot show either.
+
+    >>> a, b = fit_base_law([ItemCounts(0, (5,))] * 80 + [ItemCounts(1, (4,))] * 15 + [ItemCounts(4, (1,))] * 5)
+    >>> bool(a + b <= BASE_CONCENTRATION + 1e-9 and a / (a + b) < 0.2)
+    True
+    """
+    voting = np.array([c.correct + sum(c.wrong) for c in counts])
+    correct = np.array([c.correct for c in counts])
+    w = np.ones(len(counts)) if weights is None else np.asarray(weights, dtype=float)
+    keep = (voting > 0) & (w > 0)
+    if not keep.any() or np.all(correct[keep] == 0) or np.all(correct[keep] == voting[keep]):
+        return None
+    a, b = _beta_binomial_fit(correct[keep], voting[keep], w[keep])
+    scale = min(1.0, BASE_CONCENTRATION / (a + b))
+    return a * scale, b * scale
+
+
+def base_log_density(p_grid: FloatArray, law: tuple[float, float] | None) -> FloatArray:
+    """Log mass of Beta(a, b) on each grid point's cell (cells meet halfway between points, the largest
+    is 0, none below −50); zeros for ``None`` (a flat density over the grid points).
+
+    >>> base_log_density(np.array([0.0, 0.5, 1.0]), (1.0, 1.0)).round(4).tolist()
+    [-0.6931, 0.0, -0.6931]
+    """
+    if law is None:
+        return np.zeros(p_grid.size)
+    order = np.argsort(p_grid)
+    sorted_p = p_grid[order]
+    edges = np.concatenate([[0.0], (sorted_p[1:] + sorted_p[:-1]) / 2.0, [1.0]])
+    cdf = stats.beta.cdf(edges, *law)
+    mass = np.empty(p_grid.size)
+    mass[order] = np.diff(cdf)
+    log_mass = np.log(np.maximum(mass, 1e-300))
+    return np.asarray(np.maximum(log_mass - log_mass.max(), -50.0), dtype=float)
+
+
+def spline_basis(p_grid: FloatArray, df: int) -> FloatArray:
+    """Cubic B-splines with ``df`` columns on [0, 1], plus indicators of p = 0 and p = 1, centred.
+
+    >>> spline_basis(np.linspace(0.0, 1.0, 11), 6).shape
+    (11, 8)
+    """
+    degree = 3
+    inner = np.linspace(0.0, 1.0, max(df, degree + 1) - degree + 1)
+    knots = np.concatenate([np.zeros(degree), inner, np.ones(degree)])
+    basis = BSpline.design_matrix(np.clip(p_grid, 0.0, 1.0), knots, degree).toarray()
+    cols = [basis]
+    for end in (0.0, 1.0):
+        if np.any(p_grid == end):
+            cols.append((p_grid == end).astype(float)[:, None])
+    full = np.hstack(cols)
+    return np.asarray(full - full.mean(axis=0), dtype=float)
+
+
+def spline_density(basis: FloatArray, coef: FloatArray, base: FloatArray) -> FloatArray:
+    """The normalised density exp(base + basis·coef) over the grid points.
+
+    >>> spline_density(np.zeros((2, 1)), np.zeros(1), np.array([0.0, np.log(3.0)])).tolist()
+    [0.25, 0.75]
+    """
+    z = basis @ coef + base
+    z = np.exp(z - z.max())
+    return np.asarray(z / z.sum(), dtype=float)
+
+
+def _newton_spline(
+    lik_p: FloatArray,
+    mult: FloatArray,
+    basis: FloatArray,
+    penalty: float,
+    coef: FloatArray,
+    base: FloatArray,
+    max_iter: int = 50,
+) -> FloatArray:
+    """Maximise Σ_s m_s log(lik_p[s]·g(coef)) − penalty·‖coef‖² over the log-spline coefficients
+    (log g = base + basis·coef, up to normalisation).
+
+    Newton's method with an eigenvalue-clipped Hessian (the mixture likelihood is not concave in
+    general) and backtracking; the problem has only ~10 parameters.
+    """
+    total = mult.sum()
+    eye = np.eye(basis.shape[1])
+
+    def value(a: FloatArray) -> float:
+        mix = np.maximum(lik_p @ spline_density(basis, a, base), 1e-300)
+        return -float(mult @ np.log(mix)) + penalty * float(a @ a)
+
+    current = value(coef)
+    for _ in range(max_iter):
+        g = spline_density(basis, coef, base)
+        mix = np.maximum(lik_p @ g, 1e-300)
+        post = lik_p * g[None, :] / mix[:, None]  # (S, P)
+        mean_g = g @ basis
+        mean_post = post @ basis  # (S, D)
+        grad = -(mult @ mean_post - total * mean_g) + 2.0 * penalty * coef
+        cov_g = basis.T @ (basis * g[:, None]) - np.outer(mean_g, mean_g)
+        pooled = basis.T @ (basis * (mult @ post)[:, None]) - mean_post.T @ (mean_post * mult[:, None])
+        hess = total * cov_g - pooled + 2.0 * penalty * eye
+        vals, vecs = np.linalg.eigh(hess)
+        vals = np.maximum(vals, 1e-3 * max(float(vals.max()), 1e-12) + 1e-9)
+        step = -(vecs @ ((vecs.T @ grad) / vals))
+        t = 1.0
+        while t > 1e-6:
+            trial = coef + t * step
+            new = value(trial)
+            if new <= current - 1e-4 * t * float(-grad @ step):
+                break
+            t *= 0.5
+        else:
+            break
+        coef, improvement, current = trial, current - new, new
+        if improvement < 1e-9 * max(1.0, abs(current)):
+            break
+    return coef
+
+
+def band_of(p_grid: FloatArray, band_edges: Sequence[float]) -> IntArray:
+    """The band of each grid p (0 .. len(band_edges)); a band starts at its lower edge.
+
+    >>> band_of(np.array([0.0, 0.05, 0.1, 0.5]), (0.05, 0.35)).tolist()
+    [0, 1, 1, 2]
+    """
+    return np.asarray(np.digitize(p_grid, np.asarray(band_edges, dtype=float)), dtype=np.int64)
+
+
+def band_profile_weights(weights: FloatArray, bands: IntArray) -> FloatArray:
+    """Each band's profile weights (rows summing to 1) from (P, Q) prior weights or expected item counts;
+    a band without mass gets uniform weights. ``bands`` maps each p to its band (:func:`band_of`).
+
+    >>> band_profile_weights(np.array([[1.0, 3.0], [0.0, 0.0]]), np.array([0, 1])).tolist()
+    [[0.25, 0.75], [0.5, 0.5]]
+    """
+    per_band = np.zeros((int(bands.max()) + 1, weights.shape[1]))
+    np.add.at(per_band, bands, weights)
+    totals = per_band.sum(axis=1, keepdims=True)
+    uniform = np.full_like(per_band, 1.0 / weights.shape[1])
+    return np.asarray(np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), uniform), dtype=float)
+
+
+def fit_banded_prior(
+    lik: FloatArray,
+    mult: FloatArray,
+    basis: FloatArray,
+    penalty: float,
+    iterations: int,
+    coef: FloatArray,
+    band_weights: FloatArray,
+    bands: IntArray,
+    base: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Penalised marginal likelihood for w(p, q) = g(p)·h_b(p)(q), log g a spline (Efron's g-modelling).
+
+    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row, ``bands`` maps each p to
+    its band and ``band_weights`` (B, Q) holds each band's profile weights; log g is ``base`` plus the
+    spline. Alternates a Newton fit of the spline coefficients (penalty·‖coef‖²) with an EM step for
+    every band's profile weights. Returns the coefficients and the band weights.
+
+    >>> p = np.linspace(0.0, 1.0, 11)
+    >>> lik = np.ones((1, 11, 2))
+    >>> coef, h = fit_banded_prior(lik, np.ones(1), spline_basis(p, 6), 1.0, 2, np.zeros(8),
+    ...                            np.full((1, 2), 0.5), np.zeros(11, dtype=np.int64), np.zeros(11))
+    >>> h.round(3).tolist()
+    [[0.5, 0.5]]
+    """
+    h = band_weights.copy()
+    for _ in range(iterations):
+        coef = _newton_spline(np.einsum("spq,pq->sp", lik, h[bands]), mult, basis, penalty, coef, base)
+        g = spline_density(basis, coef, base)
+        joint = lik * g[None, :, None] * h[bands][None, :, :]
+        norm = np.maximum(joint.sum(axis=(1, 2)), 1e-300)
+        expected = np.einsum("spq,s->pq", joint, mult / norm)  # expected items at each (p, q)
+        h = band_profile_weights(expected, bands)
+    return coef, h

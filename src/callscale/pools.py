@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callscale.engine import Engine
@@ -83,8 +82,3 @@ async def top_logprobs(engine: Engine, task: Task, model: str, *, top: int = 20)
         return TopLogprobs(item.id, item.answer, letters, pairs)
 
     return list(await asyncio.gather(*(one(i) for i in range(len(task.items)))))
-
-
-def answers_table(pools: Sequence[PoolItem]) -> dict[str, list[str | None]]:
-    """Item id → answers, for reports."""
-    return {p.id: list(p.answers) for p in pools}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,8 +323,3 @@ class ModelCard:
     def dollars(self, usage: Usage) -> float | None:
         """Dollar cost of ``usage``, or None when no price is known."""
         return dollars(usage.prompt_tokens, usage.completion_tokens, self.price_in_per_mtok, self.price_out_per_mtok)
-
-
-def messages_of(request: Request) -> Sequence[Message]:
-    """The chat messages of ``request`` (empty for plain-completion requests)."""
-    return request.messages or ()

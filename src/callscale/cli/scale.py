@@ -47,6 +47,11 @@ Parts = list[tuple["StudyPart", "Task"]]
 def scale(
     task: str | None = typer.Option(None, help="Task name or JSONL file (or use --study)."),
     study: str | None = typer.Option(None, help="Run the built-in study: 'small' (minutes) or 'full'."),
+    pool: list[Path] | None = typer.Option(None, "--pool", help="Analyse answers recorded elsewhere (no calls): JSONL "
+                                           "{id, gold, answers}, CSV item_id,sample,answer,gold, or Parquet. Repeat to "
+                                           "compare files side by side."),
+    parser: str = typer.Option("exact", help="With --pool: how answers and gold are compared (number | letter | "
+                                             "yes-no | exact | regex:PATTERN)."),
     samples: int = typer.Option(16, min=2, max=MAX_SAMPLES, help="Samples per item M (the pool)."),
     fit_on: int = typer.Option(5, min=1, help="Fit the predictors on the first N samples per item."),
     predict_to: int = typer.Option(1000, min=2, max=1001,  # callscale.scaling.grid.EXTEND_MAX (scipy loads lazily)
@@ -77,12 +82,21 @@ def scale(
     from callscale.scaling.analysis import summary_of
 
     with user_errors():
+        if pool:
+            if task is not None or study is not None:
+                raise UserError("give one of --task, --study or --pool")
+            analysis = {"fit_on": fit_on, "predict_to": predict_to, "n_boot": boot}
+            records = [r.to_dict() for r in _recorded(pool, parser, limit, analysis)]
+            path = write_report(records, report, title="Vote scaling — " + ", ".join(p.name for p in pool))
+            emit({"report": str(path), "calls_made": 0, "backend": "none (recorded answers)",
+                  "parts": [summary_of(r) for r in records]}, as_json, render)
+            return
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
                             connect_timeout=connect_timeout)
         if (task is None) == (study is None):
-            raise UserError("give exactly one of --task or --study")
-        pool = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
-        parts = _parts(task, study, model, limit, pool, logprobs)
+            raise UserError("give exactly one of --task, --study or --pool")
+        drawn = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
+        parts = _parts(task, study, model, limit, drawn, logprobs)
         for part, loaded in parts:
             if fit_on > part.spec.samples:
                 raise UserError(f"--fit-on {fit_on} exceeds the pool size {part.spec.samples}")
@@ -95,6 +109,31 @@ def scale(
         records = [r.to_dict() for r in results]  # serialised once: the report, the JSON and the terminal
         path = write_report(records, report, title=f"Vote scaling — {study or task}")
     emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json, render)
+
+
+def _recorded(files: list[Path], parser: str, limit: int | None, analysis: dict[str, int]) -> list[VoteScaling]:
+    """Analyse each recorded pool file as one part (its name: the file's stem, made unique)."""
+    from callscale.logs import PoolFileError, read_pool_file
+    from callscale.scaling.analysis import analyze_pools
+
+    parts: list[tuple[str, Path, list[Any]]] = []
+    for path in files:
+        try:
+            items = read_pool_file(path, parser=parser)[:limit]
+        except PoolFileError as exc:
+            raise UserError(str(exc)) from None
+        m = len(items[0].answers)
+        if analysis["fit_on"] > m:
+            raise UserError(f"--fit-on {analysis['fit_on']} exceeds the {m} samples per item of {path}")
+        if m < 2:
+            raise UserError(f"{path}: a pool needs at least 2 samples per item, it has {m}")
+        name = path.name.split(".")[0]
+        name = name if name not in [p[0] for p in parts] else str(path)
+        parts.append((name, path, items))
+    return [analyze_pools(name, items, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
+                          n_boot=analysis["n_boot"], settings={"source": str(path), "parser": parser},
+                          calls={"recorded samples": sum(len(i.answers) for i in items), "made now": 0})
+            for name, path, items in parts]
 
 
 def _parts(task: str | None, study: str | None, model: str | None, limit: int | None, pool: PoolSpec,

@@ -184,13 +184,36 @@ _LAW_CURVES = _curve_names(LawResult)
 def summary_of(record: Mapping[str, Any]) -> dict[str, Any]:
     """A :meth:`VoteScaling.to_dict` without its per-K curves (what ``scale --json`` prints).
 
-    >>> summary_of({"name": "t", "measured": [0.5], "laws": {"chen": {"k_star": 3, "curve": [0.5]}}})
-    {'name': 't', 'laws': {'chen': {'k_star': 3}}}
+    >>> summary = summary_of({"name": "t", "k": [1], "measured": [0.5], "laws": {"chen": {"k_star": 3, "k": [1],
+    ...                                                                                  "curve": [0.5]}}})
+    >>> summary["laws"], summary["curves"]["measured"]["1"]["value"]
+    ({'chen': {'k_star': 3}}, 0.5)
     """
     out = {k: v for k, v in record.items() if k not in _RECORD_CURVES}
     if "laws" in out:
         out["laws"] = {n: {k: v for k, v in law.items() if k not in _LAW_CURVES} for n, law in out["laws"].items()}
+    if record.get("measured"):
+        out["curves"] = curves_of(record)
     return out
+
+
+def curves_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The curves of a :meth:`VoteScaling.to_dict` keyed by K: ``measured`` (with its band) and each
+    law's prediction with its band (``lower``/``upper``; null where a law has none).
+
+    >>> curves_of({"k": [1, 2], "measured": [0.5, 0.6], "measured_lo": [0.4, 0.5], "measured_hi": [0.6, 0.7],
+    ...            "laws": {"chen": {"k": [1, 3], "curve": [0.5, 0.7], "lo": [], "hi": []}}})["laws"]["chen"]["3"]
+    {'value': 0.7, 'lower': None, 'upper': None}
+    """
+    def band(ks: Sequence[int], values: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> dict[str, Any]:
+        return {str(k): {"value": v, "lower": lo[i] if i < len(lo) else None, "upper": hi[i] if i < len(hi) else None}
+                for i, (k, v) in enumerate(zip(ks, values, strict=False))}
+
+    measured = band(record.get("k", []), record.get("measured", []), record.get("measured_lo", []),
+                    record.get("measured_hi", []))
+    laws = {name: band(law.get("k", []), law.get("curve", []), law.get("lo", []), law.get("hi", []))
+            for name, law in (record.get("laws") or {}).items() if law.get("curve")}
+    return {"measured": measured, "laws": laws}
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,9 +24,11 @@ from callscale.cli.common import (
     BaseUrlOpt,
     JsonOpt,
     ModelOpt,
+    ModelsOpt,
     StoreOpt,
     UserError,
     backend_spec,
+    catalogue_of,
     default_store_path,
     emit,
     open_store,
@@ -83,6 +85,9 @@ def optimize(
     samples: str = typer.Option("1,2,4,8", help="Candidate sample counts per stage (live tasks)."),
     report: Path | None = typer.Option(None, help="Directory for the regret plot and summary.json."),
     model: ModelOpt = None,
+    candidates: str | None = typer.Option(None, help="Live tasks: the models each stage may use, from the catalogue "
+                                                     "(e.g. smollm2-135m-instruct,gemma3-270m); default: --model."),
+    models: ModelsOpt = None,
     backend: BackendOpt = "local",
     base_url: BaseUrlOpt = None,
     api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
@@ -109,7 +114,8 @@ def optimize(
         spec = backend_spec(backend, model, base_url, api_key_env, None, None) if live else None
         counts = parse_ks(samples)
         store_path = store or default_store_path()
-        with _environment(task, spec, store_path, train, test, counts) as (env, runner, engine_for_agent):
+        names = tuple(c.strip() for c in (candidates or "").split(",") if c.strip())
+        with _environment(task, spec, store_path, train, test, counts, names, models) as (env, runner, engine_for_agent):
             space = env.space
             chosen_budget = budget if budget is not None else (900.0 if not live else float(space.max_cost()) / 2)
             if space.count(chosen_budget) == 0:
@@ -180,17 +186,18 @@ def _build(entry: SearcherEntry, space: Any, budget: float, options: dict[str, A
 
 
 @contextlib.contextmanager
-def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
-                 counts: list[int]) -> Iterator[tuple[Any, LoopThread | None, Any]]:
-    """The environment to search: the simulated benchmark, or a live draft → answer task on the engine."""
+def _environment(task: str, spec: Any, store_path: Path, train: int, test: int, counts: list[int],
+                 candidates: tuple[str, ...] = (), models_file: Path | None = None,
+                 ) -> Iterator[tuple[Any, LoopThread | None, Any]]:
+    """The environment to search: the simulated benchmark, or a live draft → answer task on the engine
+    (each stage choosing among ``candidates``, catalogue models opened side by side)."""
     if task == SIMULATED_TASK:
         from callscale.search.environments.simulated import AgentTTSBenchmark
 
         yield AgentTTSBenchmark(), None, None
         return
-    from callscale.backends.factory import open_backend
     from callscale.engine import Engine
-    from callscale.primitives.world import TaskWorld, synthetic_answers
+    from callscale.primitives.world import simulated_world
     from callscale.records import ModelCard
     from callscale.search.environments.base import SyncEnvironment
     from callscale.search.environments.live import LiveStages, draft_and_answer_space
@@ -205,20 +212,36 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int,
         raise UserError(f"task {task!r} has {len(loaded)} items; need more than --train {train}")
     train_task, test_task = loaded.split(train)
     runner = LoopThread()
-    opened = open_backend(spec, responder=lambda: TaskWorld(loaded, synthetic_answers(loaded)))
+    names = candidates or (spec.model_name,)
+    opened = _open_candidates(spec, names, models_file, lambda: simulated_world(loaded))
     try:
-        backend = runner.run(opened.__aenter__())
+        backends, options = runner.run(opened.__aenter__())
         try:
             with open_store(store_path) as db:
-                engine = Engine(backend, store=db)
-                card = engine.card(spec.model_name)
-                models = [card if card.params else ModelCard(card.name, params=1)]
-                env = LiveStages(engine, train_task, test_task, draft_and_answer_space(models, counts))
+                engine = Engine(backends, store=db, **options)
+                cards = [engine.card(name) for name in names]
+                stage_models = [card if card.params else ModelCard(card.name, params=1) for card in cards]
+                env = LiveStages(engine, train_task, test_task, draft_and_answer_space(stage_models, counts))
                 yield SyncEnvironment(env, loop=runner.loop), runner, engine
         finally:
             runner.run(opened.__aexit__(None, None, None))
     finally:
         runner.close()
+
+
+@contextlib.asynccontextmanager
+async def _open_candidates(spec: Any, names: tuple[str, ...], models_file: Path | None,
+                           responder: Callable[[], Any]) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+    """One backend from ``spec`` when a single model is searched without a catalogue; else every
+    candidate's backend from the catalogue. Yields (backends for Engine, Engine's keyword options)."""
+    from callscale.backends.factory import open_backend, open_models
+
+    if len(names) == 1 and models_file is None:
+        async with open_backend(spec, responder=responder) as backend:
+            yield backend, {}
+        return
+    async with open_models(catalogue_of(models_file), names, responder=responder) as opened:
+        yield opened.backends, opened.engine_options()
 
 
 def _agent_llm(kind: str, model: str | None, base_url: str | None, api_key_env: str | None,

@@ -92,3 +92,17 @@ def test_two_real_local_models_in_one_network(tmp_path: Path) -> None:
     assert all(line["primitive_cost"] > 0 and line["flops"] > 0 for line in lines.values())
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0 and json.loads(second.stdout)["calls_made"] == 0
+
+
+def test_optimize_chooses_per_stage_among_catalogue_models(tmp_path: Path) -> None:
+    (tmp_path / "models.yaml").write_text("models:\n  small: {backend: simulated, params: 100}\n"
+                                          "  big: {backend: simulated, params: 1700}\n")
+    result = CliRunner().invoke(app, ["optimize", "--task", "arithmetic", "--models", str(tmp_path / "models.yaml"),
+                                      "--candidates", "small,big", "--train", "8", "--test", "6", "--trials", "5",
+                                      "--samples", "1,2", "--searcher", "grid", "--budget", "1e12",
+                                      "--store", str(tmp_path / "s.sqlite"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["configurations_within_budget"] == (2 * 2) ** 2  # (model, samples) per stage, two stages
+    assert {stage["model"] for stage in summary["best"]["config"].values()} <= {"small", "big"}
+    assert summary["test_score"] is not None

@@ -42,6 +42,7 @@ class BackendSpec:
     concurrency: int | None = None
     max_n: int = 1
     slots: int = 4
+    threads: int = 2  # CPU threads of an embedded model server
     timeout_s: float | None = None  # one whole call (default: the backend's)
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
@@ -124,7 +125,8 @@ async def _open_registered(spec: BackendSpec, responder: Callable[[], Responder]
 async def _open_local(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
     from callscale.backends.local import LocalBackend, ServerSettings
 
-    async with LocalBackend.started(ServerSettings.for_model(spec.model_name, slots=spec.slots), timeout_s=spec.timeout_s,
+    settings = ServerSettings.for_model(spec.model_name, slots=spec.slots, threads=spec.threads)
+    async with LocalBackend.started(settings, timeout_s=spec.timeout_s,
                                     connect_timeout_s=spec.connect_timeout_s) as local:
         yield local
 

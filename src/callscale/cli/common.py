@@ -51,6 +51,11 @@ ConnectTimeoutOpt = Annotated[float, typer.Option(min=0.001, help="Seconds to op
 FailShareOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Exit 3 without a measurement when at least this "
                                                                       "share of the calls made failed (1: only when all did).")]
 StoreOpt = Annotated[Path | None, typer.Option(help=STORE_HELP)]
+ExecutorOpt = Annotated[str, typer.Option(help="Where calls run: local (this process) | ray (Ray actors, one backend "
+                                              "replica each; the store stays here).")]
+RayAddressOpt = Annotated[str | None, typer.Option(help="Ray cluster to join with --executor ray (default: "
+                                                        "$RAY_ADDRESS, else a local cluster).")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, help="Ray workers (default: one per CPU of the cluster).")]
 ModelsOpt = Annotated[Path | None, typer.Option("--models", help="Model catalogue (YAML/TOML): backends, servers, sizes, "
                                                                   "prices and limits of the models networks name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
@@ -133,15 +138,19 @@ def needs_catalogue(models_file: Path | None, spec: BackendSpec, models: tuple[s
 @contextlib.asynccontextmanager
 async def engine_and_store(spec: BackendSpec, responder: Callable[[], Any] | None, store_path: Path, *,
                            models: tuple[str, ...] = (), models_file: Path | None = None,
-                           concurrency: int | None = None) -> AsyncIterator[tuple[Engine, Store, str]]:
+                           concurrency: int | None = None,
+                           executor: Executor | None = None) -> AsyncIterator[tuple[Engine, Store, str]]:
     """An engine over the models a command calls — one backend from ``spec``, or one per catalogue
     endpoint (:func:`needs_catalogue`) — and the store; yields (engine, store, what to call the backends)."""
     from callscale.backends.factory import open_models
 
     if not needs_catalogue(models_file, spec, models):
-        async with backend_and_store(spec, responder, store_path) as (live, db):
+        async with backend_and_store(spec, responder, store_path, executor=executor) as (live, db):
             yield Engine(live, store=db, concurrency=concurrency), db, live.name
         return
+    if executor is not None and executor.kind != "local":
+        raise UserError("--executor ray runs one backend (--backend/--model) for now; several catalogue models run "
+                        "with --executor local")
     catalogue = catalogue_of(models_file)
     async with open_models(catalogue, models, responder=responder) as opened:
         with open_store(store_path) as db:
@@ -150,12 +159,56 @@ async def engine_and_store(spec: BackendSpec, responder: Callable[[], Any] | Non
 
 
 @contextlib.asynccontextmanager
-async def backend_and_store(spec: BackendSpec, responder: Callable[[], Any] | None,
-                            store_path: Path) -> AsyncIterator[tuple[Backend, Store]]:
-    """The backend of ``spec`` started, then the store opened (:func:`open_store`); both closed on exit."""
-    async with open_backend(spec, responder=responder) as live:
+async def backend_and_store(spec: BackendSpec, responder: Callable[[], Any] | None, store_path: Path, *,
+                            executor: Executor | None = None) -> AsyncIterator[tuple[Backend, Store]]:
+    """The backend of ``spec`` started (here, or as replicas on Ray workers), then the store opened
+    (:func:`open_store`); both closed on exit."""
+    async with open_executor_backend(spec, responder, executor) as live:
         with open_store(store_path) as db:
             yield live, db
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where calls run (``--executor``), and for Ray the cluster and the number of workers."""
+
+    kind: str = "local"
+    address: str | None = None
+    workers: int | None = None
+
+    def check(self) -> Executor:
+        """A one-line error for an unknown executor, or for Ray when it is not installed."""
+        from callscale.executors import EXECUTORS
+
+        if self.kind not in EXECUTORS:
+            raise UserError(f"unknown executor {self.kind!r}; choose one of {', '.join(EXECUTORS)}")
+        if self.kind == "ray":
+            from callscale.executors.ray import import_ray
+
+            import_ray()
+        return self
+
+
+@contextlib.asynccontextmanager
+async def open_executor_backend(spec: BackendSpec, responder: Callable[[], Any] | None,
+                                executor: Executor | None) -> AsyncIterator[Backend]:
+    """:func:`~callscale.backends.factory.open_backend`, or a :class:`~callscale.executors.ray.RayBackend`
+    over replicas of it (each embedded model server on one CPU thread)."""
+    if executor is None or executor.kind == "local":
+        async with open_backend(spec, responder=responder) as live:
+            yield live
+        return
+    import dataclasses
+
+    from callscale.executors.ray import ray_backend
+
+    replica = dataclasses.replace(spec, threads=1)
+
+    def opener() -> Any:
+        return open_backend(replica, responder=responder)
+
+    async with ray_backend(opener, workers=executor.workers, models=(spec.model_name,), address=executor.address) as rb:
+        yield rb
 
 
 @dataclass

@@ -15,14 +15,18 @@ from callscale.cli.common import (
     BaseUrlOpt,
     ConcurrencyOpt,
     ConnectTimeoutOpt,
+    Executor,
+    ExecutorOpt,
     FailShareOpt,
     Failures,
     JsonOpt,
     ModelOpt,
     ModelsOpt,
+    RayAddressOpt,
     ReplayOpt,
     StoreOpt,
     TimeoutOpt,
+    WorkersOpt,
     backend_spec,
     cost_table,
     default_store_path,
@@ -60,6 +64,9 @@ def run(
     timeout: TimeoutOpt = None,
     connect_timeout: ConnectTimeoutOpt = DEFAULT_CONNECT_TIMEOUT_S,
     fail_share: FailShareOpt = 1.0,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     store: StoreOpt = None,
     models: ModelsOpt = None,
     as_json: JsonOpt = False,
@@ -72,6 +79,7 @@ def run(
     with user_errors():
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
                             connect_timeout=connect_timeout)
+        where = Executor(executor, ray_address, workers).check()
         the_task = load_task(task, limit, template=template, parser=parser, scorer=scorer)
         path = Path(network)
         if path.suffix in (".yaml", ".yml", ".toml") or path.exists():
@@ -88,7 +96,7 @@ def run(
 
         async def main() -> dict[str, Any]:
             async with engine_and_store(spec, world, store_path, models=net.models(), models_file=models,
-                                        concurrency=spec.concurrency) as (engine, db, backend_name):
+                                        concurrency=spec.concurrency, executor=where) as (engine, db, backend_name):
                 config = {"task": the_task.name, "network": net.name, "backend": backend_name, "items": len(the_task)}
                 with db.recording("run", config) as record:
                     with progress(engine, f"{net.name} on {the_task.name}", not as_json):

@@ -15,14 +15,18 @@ from callscale.cli.common import (
     BaseUrlOpt,
     ConcurrencyOpt,
     ConnectTimeoutOpt,
+    Executor,
+    ExecutorOpt,
     FailShareOpt,
     Failures,
     JsonOpt,
     ModelOpt,
+    RayAddressOpt,
     ReplayOpt,
     StoreOpt,
     TimeoutOpt,
     UserError,
+    WorkersOpt,
     backend_and_store,
     backend_spec,
     default_store_path,
@@ -72,6 +76,9 @@ def scale(
     timeout: TimeoutOpt = None,
     connect_timeout: ConnectTimeoutOpt = DEFAULT_CONNECT_TIMEOUT_S,
     fail_share: FailShareOpt = 1.0,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -95,6 +102,7 @@ def scale(
                             connect_timeout=connect_timeout)
         if (task is None) == (study is None):
             raise UserError("give exactly one of --task, --study or --pool")
+        where = Executor(executor, ray_address, workers).check()
         drawn = PoolSpec(spec.model_name, samples, temperature, max_tokens, permute)
         parts = _parts(task, study, model, limit, drawn, logprobs)
         for part, loaded in parts:
@@ -105,7 +113,8 @@ def scale(
         store_path = store or default_store_path()
         check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
         analysis = {"fit_on": fit_on, "predict_to": predict_to, "n_boot": boot}
-        results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not as_json))
+        results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not as_json,
+                                         executor=where))
         records = [r.to_dict() for r in results]  # serialised once: the report, the JSON and the terminal
         path = write_report(records, report, title=f"Vote scaling — {study or task}")
     emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json, render)
@@ -162,10 +171,10 @@ def _world(parts: Parts) -> Any:
 
 
 async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict[str, int], fail_share: float,
-               *, show_progress: bool) -> tuple[list[VoteScaling], dict[str, Any]]:
+               *, show_progress: bool, executor: Executor | None = None) -> tuple[list[VoteScaling], dict[str, Any]]:
     """Draw every part's pools through one backend and store, and analyse each."""
     results = []
-    async with backend_and_store(spec, lambda: _world(parts), store_path) as (live, db):
+    async with backend_and_store(spec, lambda: _world(parts), store_path, executor=executor) as (live, db):
         with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
             failures = Failures()
             for part, loaded in parts:

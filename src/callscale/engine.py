@@ -139,7 +139,9 @@ class Engine:
         self.claims = (self.store.path != ":memory:") if claims is None else claims
         self.lease_s = lease_s
         self._heartbeat: asyncio.TimerHandle | None = None
-        self.keys: dict[str, int] = {}  # every pool asked for → the most samples asked of it (a run's completions)
+        # Every pool asked for → the most samples asked of it (a run's completions), once track_pools() is
+        # called; off by default so a long sweep's memory does not grow with the pools it touches.
+        self.keys: dict[str, int] | None = None
         self._fatal: BaseException | None = None  # a store error met while flushing between calls
         self._rejected_before = len(self.store.rejected)  # the store's refused rows are counted from here
         self._limit = sum(r.limit for r in routes.values())  # calls in flight across all backends
@@ -161,6 +163,12 @@ class Engine:
             card = self._cards[model] = self._route(model).backend.card(model)
         return card
 
+    def track_pools(self) -> dict[str, int]:
+        """Start recording every pool asked for (key → most samples asked); returns the record."""
+        if self.keys is None:
+            self.keys = {}
+        return self.keys
+
     def backends(self) -> list[Backend]:
         """Every backend this engine calls (each once)."""
         return list({id(r.backend): r.backend for r in self._routes.values()}.values())
@@ -173,7 +181,7 @@ class Engine:
         _check_k(k)
         self._raise_fatal()
         key = request.key(self._route(request.model).backend.name)
-        if self.keys.get(key, 0) < k:
+        if self.keys is not None and self.keys.get(key, 0) < k:
             self.keys[key] = k
         return await self._complete(request, k, key, None, node, depth)
 
@@ -189,9 +197,10 @@ class Engine:
         self._raise_fatal()
         keys = [r.key(self._route(r.model).backend.name) for r, _ in asks]
         seen = self.keys
-        for key, (_, k) in zip(keys, asks, strict=True):
-            if seen.get(key, 0) < k:
-                seen[key] = k
+        if seen is not None:
+            for key, (_, k) in zip(keys, asks, strict=True):
+                if seen.get(key, 0) < k:
+                    seen[key] = k
         stored = self.store.pools(keys, max((k for _, k in asks), default=1))
         epoch = self._fills
         self._bulk_active += 1

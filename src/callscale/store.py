@@ -24,6 +24,7 @@ import fcntl
 import gzip
 import json
 import os
+import socket
 import sqlite3
 import time
 import uuid
@@ -188,7 +189,9 @@ class Store:
         self._pending_requests: dict[str, tuple[str, str, str, str]] = {}
         self._pending_failures: list[tuple[Any, ...]] = []
         self._known_requests: set[str] = set()
-        self.owner = uuid.uuid4().hex  # this store's name on the claims it takes
+        # This store's name on the claims it takes: host and process, so a claim whose process died on
+        # this host is taken over at once instead of waiting for its lease to expire.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._claimed: set[tuple[str, int]] = set()  # (key, index) claimed here and not yet written
 
     def _open(self) -> sqlite3.Connection:
@@ -310,7 +313,8 @@ class Store:
                 if i in stored:
                     continue
                 owner, expires = held.get(i, (self.owner, 0.0))
-                (others if owner != self.owner and expires > now else mine).append(i)
+                live = owner != self.owner and expires > now and _owner_alive(owner)
+                (others if live else mine).append(i)
             conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
                              [(key, i, self.owner, now + lease_s) for i in mine])
         self._claimed.update((key, i) for i in mine)
@@ -600,6 +604,26 @@ class RunRecord:
     id: int
     summary: dict[str, Any] = field(default_factory=dict)
     status: str = "finished"
+
+
+def _owner_alive(owner: str) -> bool:
+    """Whether the process named in a claim's owner may still be running (always, for another host).
+
+    Example:
+        >>> _owner_alive(f"{socket.gethostname()}:{os.getpid()}:x"), _owner_alive("elsewhere:1:x")
+        (True, True)
+    """
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _prompt_text(identity: Mapping[str, Any]) -> str:

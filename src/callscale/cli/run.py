@@ -99,6 +99,7 @@ def run(
                                         concurrency=spec.concurrency, executor=where) as (engine, db, backend_name):
                 config = {"task": the_task.name, "network": net.name, "backend": backend_name, "items": len(the_task)}
                 with db.recording("run", config) as record:
+                    pools = engine.track_pools()
                     with progress(engine, f"{net.name} on {the_task.name}", not as_json):
                         result = await run_network(net, the_task, engine)
                     failures = Failures()
@@ -108,7 +109,7 @@ def run(
                                                   "failures": engine.failed, "first_failure": engine.first_failure}
                     record.summary.update({k: v for k, v in summary.items() if k != "outcomes"})
                     db.add_outcomes(record.id, ((o.item_id, o.answer, o.score, o.gold) for o in result.outcomes))
-                    db.link_pools(record.id, engine.keys)
+                    db.link_pools(record.id, pools)
                     failures.verdict(fail_share, record)
                     return summary
 

@@ -135,7 +135,7 @@ async def _open_local(spec: BackendSpec, responder: Callable[[], Responder] | No
 async def _open_openai(spec: BackendSpec, responder: Callable[[], Responder] | None) -> AsyncIterator[Backend]:
     from callscale.backends.openai_compat import OpenAICompatBackend
 
-    cards = {spec.model_name: ModelCard(spec.model_name, params=spec.params or 0)}
+    cards = {spec.model_name: _openai_card(spec)}
     remote = OpenAICompatBackend(str(spec.base_url), api_key_env=spec.api_key_env, max_n=spec.max_n,
                                  concurrency=spec.concurrency or 8, cards=cards,
                                  timeout_s=spec.timeout_s or DEFAULT_TIMEOUT_S, connect_timeout_s=spec.connect_timeout_s)
@@ -153,6 +153,22 @@ async def _open_openai(spec: BackendSpec, responder: Callable[[], Responder] | N
         yield remote
     finally:
         await remote.aclose()
+
+
+def _openai_card(spec: BackendSpec) -> ModelCard:
+    """What a model on an OpenAI-compatible server costs: its size from ``--params`` or the built-in
+    catalogue, its prices from the price table (genai-prices) — not looked up for a server on this
+    machine; unknown stays unknown ("—", with a warning), never 0."""
+    from urllib.parse import urlsplit
+
+    from callscale.catalogue import ModelEntry, builtin_catalogue, with_prices
+
+    known = builtin_catalogue().get(spec.model_name, None)
+    entry = ModelEntry(spec.model_name, "openai", base_url=spec.base_url, params=spec.params or (known.params if known else 0))
+    host = urlsplit(str(spec.base_url)).hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+        entry = with_prices(entry)
+    return entry.card()
 
 
 @contextlib.asynccontextmanager

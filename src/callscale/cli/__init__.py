@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import warnings
 from types import FrameType
 from typing import Any
 
@@ -50,6 +51,12 @@ def tasks(as_json: bool = typer.Option(False, "--json", help="Machine-readable l
     emit({"tasks": rows}, as_json, render)
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """Warnings (an unknown price, a shared store) as one line on stderr, without the code location."""
+    sys.stderr.write(f"warning: {' '.join(str(message).split())}\n")
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -64,6 +71,7 @@ def main(args: list[str] | None = None) -> None:
     from typer.exceptions import Abort
 
     signal.signal(signal.SIGTERM, _terminate)
+    warnings.showwarning = _one_line_warning
     argv = sys.argv[1:] if args is None else args
     command = typer.main.get_command(app)
     try:

@@ -22,10 +22,10 @@ from collections.abc import AsyncIterator
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a local cluster on 127.0.0.1
 
-from callscale.backends.simulated import SimulatedBackend  # noqa: E402
-from callscale.engine import Engine  # noqa: E402
-from callscale.executors.ray import connect, ray_backend  # noqa: E402
-from callscale.records import Request  # noqa: E402
+from callscale.backends.simulated import SimulatedBackend
+from callscale.engine import Engine
+from callscale.executors.ray import connect, ray_backend
+from callscale.records import Request
 
 
 def opener(latency: float, concurrency: int):  # type: ignore[no-untyped-def]

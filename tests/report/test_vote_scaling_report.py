@@ -47,8 +47,10 @@ def test_report_computes_nothing() -> None:
 def test_terminal_lines_render_the_summary(result: VoteScaling) -> None:
     part = summary_of(result.to_dict())
     lines = summary_lines({"parts": [part], "calls_made": 7, "backend": "sim", "report": "r/index.html"})
-    assert lines[0].startswith("[bold]mix[/]: 200 items × 15 samples")
-    assert f"MAE ours {part['mae_ours']:.4f} vs Chen et al.'s law {part['mae_chen']:.4f}" in lines[1]
+    # the decision leads: PAPERS.md's inverse U (0.5, 0.85, 0.4) has its best K at 3 and falls after it
+    assert lines[0].startswith("[bold]mix[/]: Use 3 calls per item:") and "more calls lose accuracy" in lines[0]
+    assert lines[1].startswith("[bold]mix[/]: 200 items × 15 samples")
+    assert f"MAE ours {part['mae_ours']:.4f} vs Chen et al.'s law {part['mae_chen']:.4f}" in lines[2]
     assert any("fitted on each block of 5 samples/item" in line for line in lines)
     assert lines[-2:] == ["calls made now: 7 on sim", "report: r/index.html"]
 

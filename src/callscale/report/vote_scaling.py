@@ -201,7 +201,9 @@ def _section(r: Record, directory: Path) -> str:
     files = _plots(r, directory)
     table = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in _rows(r))
     images = "".join(f'<img src="{html.escape(f)}" alt="{html.escape(k)}">' for k, f in files.items())
-    return f"<section><h2>{html.escape(r['name'])}</h2><table>{table}</table><div>{images}</div></section>"
+    decision = r.get("decision") or {}
+    lead = f'<p class="decision"><strong>{html.escape(decision["sentence"])}</strong></p>' if decision.get("sentence") else ""
+    return f"<section><h2>{html.escape(r['name'])}</h2>{lead}<table>{table}</table><div>{images}</div></section>"
 
 
 def write_report(results: Sequence[VoteScaling | Record], out: str | Path, title: str = "Vote scaling") -> Path:
@@ -231,7 +233,9 @@ def _part_lines(p: Record) -> list[str]:
     lo, hi = main["k_star_interval"] or (main["k_star"], main["k_star"])
     m_lo, m_hi = p["k_star_measured_interval"]
     others = "".join(f"{law['label']} {law['k_star']}; " for law in laws if law["name"] != p["primary"])
-    lines = [
+    decision = p.get("decision") or {}
+    lines = [f"[bold]{p['name']}[/]: {decision['sentence']}"] if decision.get("sentence") else []
+    lines += [
         f"[bold]{p['name']}[/]: {p['items']} items × {m} samples — accuracy {p['accuracy_k1']:.3f} at K=1, "
         f"{p['accuracy_kM']:.3f} at K={m}; easy {p['easy_fraction']:.0%}, hard {p['hard_fraction']:.0%}",
         f"  best K: measured {p['k_star_measured']} (90 % over items {m_lo}–{m_hi}), predicted from {p['fit_on']} "

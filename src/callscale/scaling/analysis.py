@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from callscale.scaling.bounds import likelihood_range
+from callscale.scaling.decision import decide
 from callscale.scaling.estimate import PoolItem
 from callscale.scaling.grid import EXTEND_MAX
 from callscale.scaling.laws import CannotFit, ScalingLaw, ShrinkageLaw, get_law, law_names, prediction_ks
@@ -151,6 +152,7 @@ class VoteScaling:
     mae_all: float | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
+    decision: Mapping[str, Any] = field(default_factory=dict)
 
     def law(self, name: str) -> LawResult:
         """The result of the law registered as ``name``."""
@@ -384,7 +386,15 @@ def analyze_pools(
         blocks=block_predictions(pools, fit_on, seen.mean, predicted_k, fitted, primary),
         **_all_samples(everything, predicted_k, seen.mean),
         settings=dict(settings or {}), calls=dict(calls or {}),
+        decision=_decision(everything or main, predicted_k, m if everything is not None else fit_on),
     )
+
+
+def _decision(law: ScalingLaw, predicted_k: IntArray, samples: int) -> dict[str, Any]:
+    """The decision sentence and what backs it, from the law's bootstrap replicates (ours only)."""
+    if not isinstance(law, ShrinkageLaw):
+        return {}
+    return decide(law.draws(predicted_k), samples).to_dict()
 
 
 def _all_samples(law: ScalingLaw | None, predicted_k: IntArray, measured: ArrayLike) -> dict[str, Any]:

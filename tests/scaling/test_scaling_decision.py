@@ -1,0 +1,47 @@
+"""The decision sentence: settled where the samples settle it (known truth), not settled where they
+do not, with what is settled (accuracy intervals at the K a user would consider)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from callscale.scaling.analysis import analyze_pools
+from callscale.scaling.decision import decide
+from callscale.scaling.estimate import PoolItem
+from callscale.scaling.predict import CurveDraws
+
+
+def _pools(p_items: list[float], m: int, seed: int) -> list[PoolItem]:
+    rng = np.random.default_rng(seed)
+    pools = []
+    for i, p in enumerate(p_items):
+        answers = tuple("g" if rng.random() < p else f"w{rng.integers(3)}" for _ in range(m))
+        pools.append(PoolItem(f"q{i}", "g", answers))
+    return pools
+
+
+def test_easy_items_with_many_samples_settle_on_few_calls() -> None:
+    """Every item right 90 % of the time: a handful of votes is already as good as it gets."""
+    record = analyze_pools("easy", _pools([0.9] * 150, 16, 0), fit_on=5, predict_to=100, n_boot=40)
+    d = record.decision
+    assert d["settled"] and d["k"] is not None and d["k"] <= 15
+    assert d["sentence"].startswith(f"Use {d['k']} calls per item:") and "more calls do not help" in d["sentence"]
+    assert d["lo"] <= d["accuracy"] <= d["hi"]
+
+
+def test_a_wide_spread_of_curves_is_not_settled() -> None:
+    ks = np.array([1, 3, 10, 30, 100, 300, 1000])
+    rng = np.random.default_rng(1)
+    reps = rng.uniform(0.3, 0.6, (50, ks.size))  # curves of any shape: the samples settle nothing
+    d = decide(CurveDraws(ks, reps.mean(axis=0), reps), samples=5)
+    assert not d.settled and d.k is None and d.sentence.startswith("Not settled by 5 samples per item")
+    assert [w.k for w in d.what_if] == [1, 3, 10, 30, 100]  # the considered K that the grid holds (5 → 3)
+    assert all(w.lo <= w.accuracy <= w.hi for w in d.what_if)
+
+
+def test_a_curve_that_falls_after_its_peak_says_so() -> None:
+    ks = np.array([1, 3, 5, 9, 15, 31])
+    mean = np.array([0.62, 0.646, 0.645, 0.63, 0.606, 0.564])  # PAPERS.md's inverse U
+    reps = np.array([mean + e for e in np.linspace(-0.004, 0.004, 21)])
+    d = decide(CurveDraws(ks, mean, reps), samples=32)
+    assert d.settled and d.k == 3 and d.p_falls == 1.0 and "more calls lose accuracy" in d.sentence

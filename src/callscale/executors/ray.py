@@ -104,8 +104,11 @@ class _Worker:
 
         return list(await asyncio.gather(*(one(b) for b in batches)))
 
-    def pid(self) -> int:
-        return os.getpid()
+    def where(self) -> tuple[str, int]:
+        """The Ray node and process this worker runs in."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id(), os.getpid()
 
     async def stop(self) -> None:
         if self._context is not None:

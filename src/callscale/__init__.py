@@ -52,7 +52,7 @@ _HOMES: dict[str, str] = {
     "get_searcher": "callscale.search.searchers",
     # models
     "load_catalogue": "callscale.catalogue", "builtin_catalogue": "callscale.catalogue",
-    "open_models": "callscale.backends.factory",
+    "open_models": "callscale.models",
     # sample pools and vote-scaling analysis
     "PoolSpec": "callscale.pools", "collect_pools": "callscale.pools",
     "vote_accuracy": "callscale.scaling.theory", "mixture_accuracy": "callscale.scaling.theory",
@@ -81,11 +81,12 @@ __all__ = [
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
     from callscale import costs
     from callscale.backends.base import Backend, BackendError, Batch, ConfigurationError, TransientError
-    from callscale.backends.factory import BackendSpec, open_backend, open_models
+    from callscale.backends.factory import BackendSpec, open_backend
     from callscale.backends.registry import backend_names, register_backend
     from callscale.catalogue import builtin_catalogue, load_catalogue
     from callscale.engine import Engine, RetryPolicy
     from callscale.ledger import Ledger
+    from callscale.models import open_models
     from callscale.networks import Network, builtin_network, load_network, network_from_dict, run_network
     from callscale.pools import PoolSpec, collect_pools
     from callscale.primitives import (

@@ -7,8 +7,9 @@ import warnings
 
 import pytest
 
-from callscale.backends.factory import BackendSpec, _openai_card
+from callscale.backends.factory import BackendSpec
 from callscale.catalogue import PriceWarning, lookup_price
+from callscale.models import openai_card as _openai_card
 
 
 def test_a_hosted_model_is_priced_from_the_table() -> None:

@@ -102,9 +102,16 @@ def backend_spec(backend: str, model: str | None, base_url: str | None, api_key_
                  replay: Path | None, concurrency: int | None, params: int | None = None, *,
                  timeout: float | None = None, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> BackendSpec:
     """Validated backend spec from the common options."""
-    return BackendSpec(kind=backend, model=model, base_url=base_url, api_key_env=api_key_env, replay_path=replay,
+    spec = BackendSpec(kind=backend, model=model, base_url=base_url, api_key_env=api_key_env, replay_path=replay,
                        concurrency=concurrency, params=params, timeout_s=timeout,
                        connect_timeout_s=connect_timeout).validate()
+    if spec.kind == "openai":  # size from the built-in catalogue, prices from the price table
+        import dataclasses
+
+        from callscale.models import openai_card
+
+        spec = dataclasses.replace(spec, card=openai_card(spec))
+    return spec
 
 
 def open_store(path: Path) -> Store:
@@ -142,7 +149,7 @@ async def engine_and_store(spec: BackendSpec, responder: Callable[[], Any] | Non
                            executor: Executor | None = None) -> AsyncIterator[tuple[Engine, Store, str]]:
     """An engine over the models a command calls — one backend from ``spec``, or one per catalogue
     endpoint (:func:`needs_catalogue`) — and the store; yields (engine, store, what to call the backends)."""
-    from callscale.backends.factory import open_models
+    from callscale.models import open_models
 
     if not needs_catalogue(models_file, spec, models):
         async with backend_and_store(spec, responder, store_path, executor=executor) as (live, db):

@@ -234,7 +234,8 @@ async def _open_candidates(spec: Any, names: tuple[str, ...], models_file: Path 
                            responder: Callable[[], Any]) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
     """One backend from ``spec`` when a single model is searched without a catalogue; else every
     candidate's backend from the catalogue. Yields (backends for Engine, Engine's keyword options)."""
-    from callscale.backends.factory import open_backend, open_models
+    from callscale.backends.factory import open_backend
+    from callscale.models import open_models
 
     if len(names) == 1 and models_file is None:
         async with open_backend(spec, responder=responder) as backend:

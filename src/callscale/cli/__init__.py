@@ -58,7 +58,8 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    """SIGTERM is handled as Ctrl-C is: asyncio's own SIGINT handling cancels the work cleanly."""
+    signal.raise_signal(signal.SIGINT)
 
 
 INTERRUPTED = "interrupted: every completed call is stored; run the same command again to resume"

@@ -1,4 +1,5 @@
-"""``callscale theory vote``: exact vote accuracy of a two-level easy/hard mixture, its shape and K*."""
+"""``callscale theory vote``: exact vote accuracy of a two-level easy/hard mixture, its shape and K*;
+``callscale theory adaptive``: exact accuracy and calls of an adaptive stopping rule (ahead:k, posterior:q)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,70 @@ def vote(
         stdout.print(f"best K: {'∞ (more calls always help)' if r['best_k'] is None else r['best_k']}")
 
     emit(result, as_json, render)
+
+
+def parse_dist(text: str) -> list[float]:
+    """``"0.7,0.3"`` as a list of probabilities (correct answer first); checked only for being numbers.
+
+    Example:
+        >>> parse_dist("0.7, 0.2,0.1")
+        [0.7, 0.2, 0.1]
+    """
+    out = []
+    for part in text.split(","):
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise UserError(f"--dist: {part.strip()!r} is not a number; give probabilities like 0.7,0.3") from None
+    return out
+
+
+@app.command("adaptive")
+def adaptive(
+    rule: str = typer.Option(..., help="ahead:k (stop when one answer leads every other by k) or posterior:q "
+                                       "(stop when P(leader is the most likely answer) ≥ q), optionally ,max:N."),
+    dist: str = typer.Option(..., help="P(correct answer), then P(each wrong answer), e.g. 0.7,0.3; what is "
+                                       "left of 1 abstains."),
+    abstain: float | None = typer.Option(None, help="Share of calls that abstain (no vote, still a call); "
+                                                    "--dist then sums to 1 (shares of the answers) or to 1 − it."),
+    max_calls: int | None = typer.Option(None, "--max", help="Cap on calls; at the cap the plurality decides."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
+) -> None:
+    """Exact accuracy, expected calls and quantiles of calls of an adaptive voting rule."""
+    from dataclasses import replace
+
+    from callscale.scaling.adaptive import adaptive_vote, parse_rule, split_distribution
+
+    with user_errors():
+        try:
+            parsed = parse_rule(rule)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if max_calls is not None:
+            if max_calls < 1:
+                raise UserError(f"--max must be a whole number ≥ 1, got {max_calls}")
+            if parsed.max_calls is not None and parsed.max_calls != max_calls:
+                raise UserError(f"the cap is given twice: max:{parsed.max_calls} in --rule and --max {max_calls}")
+            parsed = replace(parsed, max_calls=max_calls)
+        try:
+            probs, share = split_distribution(parse_dist(dist), abstain)
+        except ValueError as exc:
+            raise UserError(f"--dist: {exc}") from None
+        try:
+            result = adaptive_vote(parsed, probs, share)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        out = result.to_dict()
+
+    def render(r: dict[str, Any]) -> None:
+        q = r["calls_quantiles"]
+        stdout.print(f"{r['rule']} on answers {', '.join(f'{p:g}' for p in r['probs'])} (correct first), "
+                     f"abstaining {r['abstain']:g}")
+        stdout.print(f"  accuracy        {r['accuracy']:.6f}")
+        stdout.print(f"  expected_calls  {r['expected_calls']:.4f}")
+        stdout.print(f"  calls           median {q['median']} · 90 % {q['p90']} · 99 % {q['p99']}")
+        if parsed.max_calls is not None:
+            stdout.print(f"  cap reached     {r['unsettled']:.6f} (the plurality decided)")
+        stdout.print(f"  truncated mass  {r['truncated_mass']:.2g}")
+
+    emit(out, as_json, render)

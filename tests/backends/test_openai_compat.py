@@ -78,7 +78,9 @@ async def test_thousand_calls_through_twenty_percent_faults(tmp_path: Path) -> N
     assert store.count() == 1000 and store.failures() == []
     assert all(counters.faults[kind] > 0 for kind in ("429", "500", "hang", "drop"))
     assert counters.answered == 1000 == engine.stats.samples
-    assert counters.requests == engine.stats.requests == 1000 + engine.stats.retries
+    # Every attempt is counted by the engine; one sent on a kept-alive connection the server had just dropped
+    # never reaches the server, so under load the server may see a few fewer.
+    assert counters.requests <= engine.stats.requests == 1000 + engine.stats.retries
     assert engine.ledger.total().spent.calls == 1000
 
 

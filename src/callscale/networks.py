@@ -183,17 +183,22 @@ class Network:
                 t.cancel()
         return {k: t.result() for k, t in running.items()}
 
+    def node_costs(self, sizes: Mapping[str, Expr]) -> dict[str, Cost]:
+        """Each node's own declared cost per item (its input sizes from the nodes it reads), by node id."""
+        shapes: dict[str, Shape] = {}
+        out: dict[str, Cost] = {}
+        for node in self.nodes:
+            out[node.id], shapes[node.id] = node.cost(sizes, [shapes[s] for s in node.inputs])
+        return out
+
     def cost(self, sizes: Mapping[str, Expr]) -> Cost:
         """Declared cost per item: all nodes' calls, depth along the longest dependent chain."""
-        shapes: dict[str, Shape] = {}
+        own = self.node_costs(sizes)
         depth: dict[str, Expr] = {}
-        groups: list[Any] = []
         for node in self.nodes:
-            own, shapes[node.id] = node.cost(sizes, [shapes[s] for s in node.inputs])
             before = smax(*[depth[s] for s in node.inputs]) if node.inputs else 0
-            depth[node.id] = before + own.depth
-            groups.extend(own.groups)
-        return Cost(tuple(groups), depth[self.output_id])
+            depth[node.id] = before + own[node.id].depth
+        return Cost(tuple(g for node in self.nodes for g in own[node.id].groups), depth[self.output_id])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,359 @@
+"""A user's own network as a search space: nodes declare the models and sample counts to choose from.
+
+In a network file (YAML/TOML, see :func:`callscale.networks.load_network`), a node's ``model`` and
+``k`` may be a choice instead of a value::
+
+    name: draft-then-fuse
+    search: {prompt_tokens: 60, answer_tokens: 12}   # optional: token sizes the budget is priced at
+    nodes:
+      - {id: draft, op: sample, model: {choose: [smollm2-135m-instruct, gemma3-270m]}, k: {choose: [1, 2, 4, 8]}}
+      - {id: pick, op: fuse, model: {choose: [smollm2-135m-instruct, gemma3-270m]}, inputs: [draft]}
+
+Every node with a choice is one *stage* of a :class:`~callscale.search.space.Space`: its candidate
+models (the node's model when it is not searched) and sample counts (``k``; 1 for ops without one).
+A :class:`~callscale.search.space.Config` picks one (model, samples) per stage and
+:meth:`SearchableNetwork.network` builds that network, checked like any network file.
+
+The budget prices a configuration's *declared* cost per item (:meth:`callscale.networks.Network.cost`
+at the token sizes of ``search``) in m·n, FLOPs or dollars with the models' catalogue cards
+(:class:`NetworkCost`). A space's cost is a sum over stages, so each node's declared cost is charged
+to its own stage, or — for a node that is not searched — to the nearest searched node it reads (its
+input size follows that node's ``k``), else to the first stage. Where a node's cost also depends on
+another stage's choice (a fuse node reading two searched nodes), that other stage is priced at its
+most expensive option: the budget then bounds the cost from above. :meth:`NetworkCost.exact` gives
+any configuration's exact declared cost, and searches report it beside the cost measured by the ledger.
+
+Example:
+    >>> raw = {"name": "n", "nodes": [
+    ...     {"id": "draft", "op": "sample", "model": {"choose": ["a", "b"]}, "k": {"choose": [1, 4]}},
+    ...     {"id": "vote", "op": "vote", "inputs": ["draft"]}]}
+    >>> net = SearchableNetwork.from_dict(raw)
+    >>> [(s.node, s.models, s.samples) for s in net.stages]
+    [('draft', ('a', 'b'), (1, 4))]
+    >>> from callscale.search.space import Config
+    >>> net.network(Config.of(("b", 4))).nodes[0].k
+    4
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import tomllib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callscale.costs import dollars
+from callscale.networks import MODEL_FIELDS, Network, NetworkError, network_from_dict
+from callscale.records import ModelCard
+from callscale.search.space import Config, Space, Stage
+from callscale.structure import Cost
+
+UNITS = ("primitive", "flops", "dollars")
+"""What a network search's budget is measured in: m·n, FLOPs (2·m per token) or dollars, per item."""
+SEARCH_FIELDS = {"prompt_tokens": 60, "answer_tokens": 16}
+"""The optional top-level ``search`` section: token sizes the declared cost is priced at (defaults)."""
+JUDGE_OVERHEAD_TOKENS = 40
+"""Tokens a judging/fusing/routing prompt adds to the question (instructions), for the declared cost."""
+
+
+@dataclass(frozen=True)
+class SearchedNode:
+    """One searched node: its candidate models and sample counts (``has_k``: whether ``k`` is a field)."""
+
+    node: str
+    models: tuple[str, ...]
+    samples: tuple[int, ...]
+    has_k: bool
+
+
+def _choices(value: Any, where: str, *, integer: bool) -> tuple[Any, ...] | None:
+    """The candidates of a field written as ``{choose: [...]}`` or ``{range: [lo, hi]}``; None for a plain value."""
+    if not isinstance(value, Mapping):
+        return None
+    keys = set(value)
+    if keys == {"choose"}:
+        raw = value["choose"]
+        if not isinstance(raw, list) or not raw:
+            raise NetworkError(f"{where}: 'choose' must be a non-empty list, got {raw!r}")
+        out = tuple(raw)
+    elif keys == {"range"} and integer:
+        raw = value["range"]
+        if (not isinstance(raw, list) or len(raw) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                  for v in raw) or raw[0] > raw[1]):
+            raise NetworkError(f"{where}: 'range' must be [low, high] integers with low ≤ high, got {raw!r}")
+        out = tuple(range(raw[0], raw[1] + 1))
+    else:
+        allowed = "'choose: [...]' or 'range: [low, high]'" if integer else "'choose: [...]'"
+        raise NetworkError(f"{where}: a choice is written {allowed}, got {dict(value)!r}")
+    if len(set(map(repr, out))) != len(out):
+        raise NetworkError(f"{where}: candidates repeat, got {list(out)!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class SearchableNetwork:
+    """A network file with choices (see module docstring); ``raw`` is the file's data, ``stages`` its searched nodes."""
+
+    raw: Mapping[str, Any]
+    source: str
+    stages: tuple[SearchedNode, ...]
+    prompt_tokens: int
+    answer_tokens: int
+
+    @classmethod
+    def load(cls, path: str | Path, *, default_model: str | None = None) -> SearchableNetwork:
+        """Read and check a network file with choices (errors name the file, node and field)."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise NetworkError(f"{p}: cannot read ({exc.strerror})") from None
+        try:
+            raw = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
+        except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+            raise NetworkError(f"{p}: not valid {'TOML' if p.suffix == '.toml' else 'YAML'} ({exc})") from None
+        return cls.from_dict(raw, source=str(p), default_model=default_model)
+
+    @classmethod
+    def from_dict(cls, raw: Any, *, source: str = "<network>", default_model: str | None = None) -> SearchableNetwork:
+        """Check ``raw`` (parsed YAML/TOML) whole: the choices, and that every candidate builds a valid network."""
+        if not isinstance(raw, Mapping):
+            raise NetworkError(f"{source}: expected a mapping with 'nodes' or 'stages'")
+        data = copy.deepcopy(dict(raw))
+        search = data.pop("search", None) or {}
+        if not isinstance(search, Mapping) or set(search) - set(SEARCH_FIELDS):
+            raise NetworkError(f"{source}: field 'search' may set only {sorted(SEARCH_FIELDS)}, got {search!r}")
+        sizes = {**SEARCH_FIELDS, **search}
+        for key, value in sizes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise NetworkError(f"{source}: field 'search.{key}' must be an integer ≥ 0, got {value!r}")
+        defaults = data.get("defaults") or {}
+        if isinstance(defaults, Mapping):
+            for key, value in defaults.items():
+                if isinstance(value, Mapping) and key in (*MODEL_FIELDS, "k"):
+                    raise NetworkError(f"{source}: field 'defaults.{key}': choices go on the nodes, not in 'defaults'")
+        listed = "stages" if "stages" in data else "nodes"
+        entries = data.get(listed)
+        stages: list[SearchedNode] = []
+        for position, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, Mapping):
+                continue  # network_from_dict names the problem below
+            where = f"{source}: {listed}[{position}] ({entry.get('id')})"
+            stage = cls._searched(entry, where, defaults if isinstance(defaults, Mapping) else {}, default_model)
+            if stage is not None:
+                stages.append(stage)
+        out = cls(data, source, tuple(stages), sizes["prompt_tokens"], sizes["answer_tokens"])
+        if not stages:
+            network_from_dict(data, source=source, default_model=default_model)  # a plain file: its own errors first
+            raise NetworkError(f"{source}: no node declares a choice; write a node's model as "
+                               "{choose: [model-a, model-b]} or its k as {choose: [1, 2, 4]} (or {range: [1, 8]})")
+        out._check_all(default_model)
+        return out
+
+    @staticmethod
+    def _searched(entry: Mapping[str, Any], where: str, defaults: Mapping[str, Any],
+                  default_model: str | None) -> SearchedNode | None:
+        for name, value in entry.items():
+            if isinstance(value, Mapping) and name in MODEL_FIELDS and name != "model":
+                raise NetworkError(f"{where}: field {name!r}: only 'model' and 'k' may be choices")
+        models = _choices(entry.get("model"), f"{where}: field 'model'", integer=False)
+        samples = _choices(entry.get("k"), f"{where}: field 'k'", integer=True)
+        if models is None and samples is None:
+            return None
+        if models is not None and not all(isinstance(m, str) and m for m in models):
+            raise NetworkError(f"{where}: field 'model': candidates must be model names, got {list(models)!r}")
+        if samples is not None and not all(isinstance(s, int) and not isinstance(s, bool) for s in samples):
+            raise NetworkError(f"{where}: field 'k': candidates must be integers, got {list(samples)!r}")
+        if models is None:
+            fixed = entry.get("model", defaults.get("model", default_model))
+            models = (fixed,) if isinstance(fixed, str) and fixed else ()
+            if not models:
+                raise NetworkError(f"{where}: missing 'model' (set it on the node or in 'defaults')")
+        has_k = "k" in entry or "k" in defaults
+        if samples is None:
+            k = entry.get("k", defaults.get("k", 1))
+            samples = (k,) if isinstance(k, int) else (1,)
+        return SearchedNode(str(entry.get("id")), tuple(models), tuple(sorted(samples)), has_k)
+
+    def _check_all(self, default_model: str | None) -> None:
+        """Every candidate of every stage, with the other stages at their first option, builds a valid network."""
+        first = [(s.models[0], s.samples[0]) for s in self.stages]
+        for i, stage in enumerate(self.stages):
+            for model, samples in itertools.product(stage.models, stage.samples):
+                picks = list(first)
+                picks[i] = (model, samples)
+                self.network(Config.of(*picks), default_model=default_model)
+
+    @property
+    def name(self) -> str:
+        """The network's name (its ``name`` field, else the file's stem)."""
+        return str(self.raw.get("name") or Path(self.source).stem)
+
+    @property
+    def fingerprint(self) -> str:
+        """The name and a short hash of the file's content (with its choices): equal files, equal fingerprints."""
+        text = json.dumps(self.raw, sort_keys=True, default=str)
+        return f"{self.name}:{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+    def models(self) -> tuple[str, ...]:
+        """Every model any configuration may call (candidates and fixed models), in order of appearance."""
+        names: list[str] = []
+        for stage in self.stages:
+            names += stage.models
+        entries = self.raw.get("stages") or self.raw.get("nodes") or []
+        defaults = self.raw.get("defaults") or {}
+        for entry in entries:
+            for field_name in MODEL_FIELDS:
+                value = entry.get(field_name, defaults.get(field_name) if field_name == "model" else None)
+                if isinstance(value, str):
+                    names.append(value)
+            for spec in (entry.get("specialists") or {}).values():
+                model = spec.get("model") if isinstance(spec, Mapping) else spec
+                if isinstance(model, str):
+                    names.append(model)
+        return tuple(dict.fromkeys(names))
+
+    def network(self, config: Config, *, default_model: str | None = None) -> Network:
+        """The network of ``config`` (one (model, samples) choice per stage, in stage order)."""
+        if len(config) != len(self.stages):
+            raise ValueError(f"config has {len(config)} choices, the network searches {len(self.stages)} nodes")
+        data = copy.deepcopy(dict(self.raw))
+        listed = "stages" if "stages" in data else "nodes"
+        by_id = {stage.node: (stage, choice) for stage, choice in zip(self.stages, config, strict=True)}
+        parts = []
+        for entry in data[listed]:
+            if isinstance(entry, dict) and entry.get("id") in by_id:
+                stage, choice = by_id[entry["id"]]
+                entry["model"] = choice.model
+                if stage.has_k:
+                    entry["k"] = choice.samples
+                parts.append(f"{stage.node}={choice.model}" + (f"×{choice.samples}" if stage.has_k else ""))
+        data["name"] = f"{self.name}[{', '.join(parts)}]"
+        return network_from_dict(data, source=self.source, default_model=default_model)
+
+    def sizes(self) -> defaultdict[str, Any]:
+        """The token sizes the declared cost is priced at (names the primitives' cost formulas read)."""
+        p, a = self.prompt_tokens, self.answer_tokens
+        out: defaultdict[str, Any] = defaultdict(int)
+        out.update(prompt=p, answer=a, judge_prompt=p + JUDGE_OVERHEAD_TOKENS, route_prompt=p + JUDGE_OVERHEAD_TOKENS,
+                   route_answer=4)
+        return out
+
+    def space(self, cards: Mapping[str, ModelCard], unit: str = "primitive") -> Space:
+        """The search space, priced per item in ``unit`` with ``cards`` (every model of :meth:`models`)."""
+        cost = NetworkCost(self, cards, unit)
+        stages = tuple(Stage(s.node, tuple(cards[m] for m in s.models), s.samples, self.prompt_tokens,
+                             self.answer_tokens) for s in self.stages)
+        return Space(stages, cost)
+
+
+def price(cost: Cost, cards: Mapping[str, ModelCard], unit: str) -> Fraction:
+    """A declared :class:`~callscale.structure.Cost` in ``unit`` (m·n, FLOPs or dollars) with ``cards``.
+
+    Example:
+        >>> c = Cost.of("m", calls=2, prompt_tokens=20, completion_tokens=4)
+        >>> price(c, {"m": ModelCard("m", 10)}, "primitive"), price(c, {"m": ModelCard("m", 10)}, "flops")
+        (Fraction(240, 1), Fraction(480, 1))
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unknown budget unit {unit!r}; choose one of {', '.join(UNITS)}")
+    total = Fraction(0)
+    for model, group in cost.by_model().items():
+        card = cards[model]
+        prompt, completion = int(group.prompt_tokens), int(group.completion_tokens)
+        if unit == "dollars":
+            if dollars(prompt, completion, card.price_in_per_mtok, card.price_out_per_mtok) is None:
+                raise ValueError(f"model {model!r} has no price; give price_in/price_out in the catalogue, or "
+                                 "price the budget in flops or primitive")
+            # the same formula as costs.dollars, in exact arithmetic so that sums do not depend on their order
+            total += (prompt * Fraction(str(card.price_in_per_mtok)) + completion * Fraction(str(card.price_out_per_mtok))
+                      ) / 1_000_000
+        else:
+            if not card.params:
+                raise ValueError(f"model {model!r} has no parameter count; give params in the catalogue, or price "
+                                 "the budget in dollars")
+            total += Fraction(card.params * (prompt + completion) * (2 if unit == "flops" else 1))
+    return total
+
+
+def node_owners(network: Network, searched: Sequence[str]) -> dict[str, int]:
+    """Which stage each node's declared cost is charged to: its own if searched, else the nearest
+    searched node it reads (breadth first), else stage 0.
+
+    Example:
+        >>> from callscale.networks import vote_network
+        >>> node_owners(vote_network("m", 3), ["generate"])
+        {'generate': 0, 'vote': 0}
+    """
+    index = {node_id: i for i, node_id in enumerate(searched)}
+    by_id = {node.id: node for node in network.nodes}
+    out: dict[str, int] = {}
+    for node in network.nodes:
+        queue, seen = [node.id], set()
+        owner = 0
+        while queue:
+            current = queue.pop(0)
+            if current in index:
+                owner = index[current]
+                break
+            seen.add(current)
+            queue += [s for s in by_id[current].inputs if s not in seen]
+        out[node.id] = owner
+    return out
+
+
+class NetworkCost:
+    """Prices a searchable network's stages per item in ``unit`` (see module docstring): the declared
+    cost of the nodes charged to a stage, the other stages at their most expensive option."""
+
+    def __init__(self, searchable: SearchableNetwork, cards: Mapping[str, ModelCard], unit: str) -> None:
+        if unit not in UNITS:
+            raise ValueError(f"unknown budget unit {unit!r}; choose one of {', '.join(UNITS)}")
+        self.searchable, self.cards, self._unit = searchable, dict(cards), unit
+        stages = searchable.stages
+        self._sizes = searchable.sizes()
+        first = [(s.models[0], s.samples[0]) for s in stages]
+        reference = []
+        for i, stage in enumerate(stages):  # each stage's most expensive option, the others at their first
+            options = list(itertools.product(stage.models, stage.samples))
+            costs = [self._charged([*first[:i], o, *first[i + 1:]])[i] for o in options]
+            reference.append(options[max(range(len(options)), key=costs.__getitem__)])
+        self._table: dict[tuple[int, str, int], Fraction] = {}
+        for i, stage in enumerate(stages):
+            for option in itertools.product(stage.models, stage.samples):
+                self._table[(i, *option)] = self._charged([*reference[:i], option, *reference[i + 1:]])[i]
+
+    @property
+    def unit(self) -> str:
+        """Budget unit name."""
+        return self._unit
+
+    def _charged(self, picks: Sequence[tuple[str, int]]) -> list[Fraction]:
+        """Per stage, the priced declared cost of the nodes charged to it, for one configuration."""
+        network = self.searchable.network(Config.of(*picks))
+        owners = node_owners(network, [s.node for s in self.searchable.stages])
+        out = [Fraction(0)] * len(self.searchable.stages)
+        for node_id, cost in network.node_costs(self._sizes).items():
+            out[owners[node_id]] += price(cost, self.cards, self._unit)
+        return out
+
+    def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
+        """The cost charged to ``stage`` when it runs ``model`` with ``samples`` samples."""
+        index = next(i for i, s in enumerate(self.searchable.stages) if s.node == stage.name)
+        key = (index, model.name, samples)
+        if key not in self._table:
+            raise KeyError(f"({model.name}, {samples}) is not a candidate of node {stage.name!r}")
+        return self._table[key]
+
+    def exact(self, config: Config) -> Fraction:
+        """The exact declared cost per item of ``config`` (≤ the space's cost of it)."""
+        return sum(self._charged([(c.model, c.samples) for c in config]), Fraction(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from genai_prices import Usage, calc_price
@@ -349,3 +350,24 @@ def test_every_field_is_documented_in_the_module() -> None:
 
     doc = module.__doc__ or ""
     assert all(re.search(rf"\b{f}\b", doc) for f in FIELDS)
+
+
+def test_a_catalogue_model_without_a_size_learns_it_from_the_server(local_server: Any) -> None:
+    """llama.cpp states ``meta.n_params`` in /v1/models: the ledger then prices m·n and FLOPs, not 0."""
+    import asyncio
+
+    from callscale.catalogue import catalogue_from_dict
+    from callscale.models import open_models
+
+    cat = catalogue_from_dict({"mine": {"backend": "openai", "base_url": local_server.base_url,
+                                        "model": "smollm2-135m-instruct", "price_in": 0, "price_out": 0},
+                               "sized": {"backend": "openai", "base_url": local_server.base_url,
+                                         "model": "smollm2-135m-instruct", "params": 5}})
+
+    async def cards() -> dict[str, Any]:
+        async with open_models(cat, ["mine", "sized"]) as opened:
+            return opened.cards
+
+    got = asyncio.run(cards())
+    assert got["mine"].params == 134_515_008 and got["mine"].context_length == 8192
+    assert got["sized"].params == 5  # the catalogue's size is kept

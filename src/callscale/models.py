@@ -82,7 +82,11 @@ async def open_models(catalogue: Any, models: Sequence[str], *, responder: Calla
         for group in groups.values():
             backend = await stack.enter_async_context(_open_group(group, responder, n_local, slots))
             backends.update({entry.name: backend for entry in group})
-        yield OpenModels(backends=backends, cards={e.name: e.card() for e in entries},
+        cards = {e.name: e.card() for e in entries}
+        for name, card in cards.items():  # sizes the server states (llama.cpp's /v1/models) fill unknown ones
+            if not card.params and backends[name].card(name).params:
+                cards[name] = backends[name].card(name)
+        yield OpenModels(backends=backends, cards=cards,
                          limiters={e.name: limiters.for_endpoint(e.endpoint) for e in entries if e.rpm or e.tpm})
 
 
@@ -139,6 +143,7 @@ async def _open_openai_entries(group: list[Any]) -> AsyncIterator[Backend]:
     if missing:
         await remote.aclose()
         raise ConfigurationError(f"model {missing[0]!r} is not served at {first.base_url}; it serves {sorted(map(str, listed))}")
+    remote.learn_sizes(listing)
     try:
         yield remote
     finally:

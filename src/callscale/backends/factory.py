@@ -150,6 +150,7 @@ async def _open_openai(spec: BackendSpec, responder: Callable[[], Responder] | N
         await remote.aclose()
         served = sorted(map(str, listed))
         raise ConfigurationError(f"model {spec.model_name!r} is not served at {spec.base_url}; it serves {served}")
+    remote.learn_sizes(listing)
     try:
         yield remote
     finally:

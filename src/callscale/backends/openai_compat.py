@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -115,6 +116,34 @@ class OpenAICompatBackend:
     def card(self, model: str) -> ModelCard:
         """The card registered for ``model``, or one with unknown size (params 0)."""
         return self._cards.get(model) or ModelCard(model, params=0)
+
+    def learn_sizes(self, listing: list[dict[str, Any]]) -> list[str]:
+        """Fill unknown parameter counts (and context lengths) from the server's ``/v1/models``
+        listing where it states them (llama.cpp: ``meta.n_params``, ``meta.n_ctx_train``); returns
+        the models learnt. A size the catalogue gives is kept.
+
+        Example:
+            >>> b = OpenAICompatBackend("http://127.0.0.1:1/v1", cards={"m": ModelCard("m", 0)})
+            >>> b.learn_sizes([{"id": "m", "meta": {"n_params": 134515008, "n_ctx_train": 8192}}])
+            ['m']
+            >>> b.card("m").params, b.card("m").context_length
+            (134515008, 8192)
+        """
+        learnt = []
+        for name, card in list(self._cards.items()):
+            if card.params:
+                continue
+            served = self.served.get(name, name)
+            entry = next((m for m in listing if m.get("id") == served or served in (m.get("aliases") or ())), None)
+            meta = entry.get("meta") if isinstance(entry, dict) else None
+            params = meta.get("n_params") if isinstance(meta, dict) else None
+            if isinstance(params, int) and not isinstance(params, bool) and params > 0:
+                context = meta.get("n_ctx_train") if isinstance(meta, dict) else None
+                self._cards[name] = dataclasses.replace(
+                    card, params=params,
+                    context_length=card.context_length or (context if isinstance(context, int) and context > 0 else None))
+                learnt.append(name)
+        return learnt
 
     def body(self, batch: Batch) -> dict[str, Any]:
         """The JSON body of the call for ``batch``."""

@@ -89,6 +89,19 @@ async def test_a_worker_killed_mid_run_loses_nothing(tmp_path: Path) -> None:
     assert [c.text for g in got for c in g] == [c.text for g in same for c in g]  # same samples (seeds)
 
 
+def test_optimize_on_ray_gives_the_local_search_and_a_rerun_pays_nothing(tmp_path: Path) -> None:
+    def optimize(store: str, *extra: str) -> dict:
+        result = CliRunner().invoke(app, ["optimize", "--task", "arithmetic", "--backend", "simulated", "--train", "8",
+                                          "--test", "8", "--trials", "3", "--searcher", "random",
+                                          "--store", str(tmp_path / store), "--json", *extra])
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    local, on_ray = optimize("local.sqlite"), optimize("ray.sqlite", "--executor", "ray", "--workers", "2")
+    assert on_ray == local and local["calls"]["made now"] > 0
+    assert optimize("ray.sqlite", "--executor", "ray", "--workers", "2")["calls"]["made now"] == 0
+
+
 def test_without_ray_the_executor_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 

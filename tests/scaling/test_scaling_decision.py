@@ -45,3 +45,12 @@ def test_a_curve_that_falls_after_its_peak_says_so() -> None:
     reps = np.array([mean + e for e in np.linspace(-0.004, 0.004, 21)])
     d = decide(CurveDraws(ks, mean, reps), samples=32)
     assert d.settled and d.k == 3 and d.p_falls == 1.0 and "more calls lose accuracy" in d.sentence
+
+
+def test_a_curve_still_rising_at_the_end_of_the_range_is_not_settled() -> None:
+    """Within tol of the best only at the last K: the advice must not be 'more calls do not help'."""
+    ks = np.array([1, 10, 100, 500, 1000])
+    mean = np.array([0.40, 0.45, 0.49, 0.515, 0.521])
+    reps = np.array([mean + d for d in (-0.002, 0.0, 0.002)])
+    d = decide(CurveDraws(ks, mean, reps), samples=32)
+    assert not d.settled and d.k is None and d.sentence.startswith("Not settled by 32 samples per item")

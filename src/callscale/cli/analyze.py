@@ -26,16 +26,23 @@ import typer
 
 from callscale.cli.common import (
     STORE_HELP,
+    Executor,
+    ExecutorOpt,
     JsonOpt,
+    RayAddressOpt,
     UserError,
+    WorkersOpt,
+    backend_spec,
     default_store_path,
     emit,
     human,
+    open_executor_backend,
     open_store,
     stderr,
     stdout,
     user_errors,
 )
+from callscale.cli.progress import QuietOpt, call_progress
 
 TARGET_HELP = ("routing, debugging, evolution, summarising, specialists, or a YAML/TOML network file.")
 NETWORK_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -96,20 +103,27 @@ def analyze(
     report: Path | None = typer.Option(None, help="Directory for the log-log plot (<target>.png) and <target>.json."),
     store: Path | None = typer.Option(None, help=STORE_HELP + " Simulated runs keep completions in memory unless set."),
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Symbolic cost, measured cost per size, fitted growth and the symbolic-vs-measured check."""
     with user_errors(), _run_failures():
         if backend not in ("simulated", "local"):
             raise UserError(f"unknown backend {backend!r}; analyze runs on simulated or local")
+        where = Executor(executor, ray_address, workers).check()
+        if where.kind != "local" and backend != "local":
+            raise UserError("--executor ray runs analyze's calls on --backend local (simulated sizes run in this process)")
         size_list = parse_sizes(sizes) if sizes is not None else None
         settings = parse_fixed(fixed)
         path = Path(target)
         if path.suffix in NETWORK_SUFFIXES or path.exists():
             result = _analyze_network(path, size_list, vary or "k", settings, metric or "calls", backend, task, limit,
-                                      store, not as_json)
+                                      store, not quiet, where)
         else:
             result = _analyze_example(target, size_list, vary, settings, metric or "passes", seeds, backend, limit,
-                                      store, not as_json)
+                                      store, not quiet, where)
         summary = result.to_dict()
         if report is not None:
             _write_report(summary, report, path.stem if path.suffix in NETWORK_SUFFIXES else target)
@@ -121,7 +135,10 @@ def _write_report(summary: dict[str, Any], directory: Path, name: str) -> None:
     from callscale.report.asymptotic import plot_analysis
 
     directory.mkdir(parents=True, exist_ok=True)
+    from callscale.report.asymptotic import write_html
+
     summary["plot"] = str(plot_analysis(summary, directory / f"{name}.png"))
+    summary["html"] = str(write_html(summary, directory / f"{name}.html"))
     (directory / f"{name}.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
 
@@ -168,7 +185,8 @@ def _example(name: str, size_list: list[int] | None, vary: str | None, settings:
 
 
 def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, settings: dict[str, int], metric: str,
-                     seeds: int, backend: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
+                     seeds: int, backend: str, limit: int | None, store: Path | None, chatty: bool,
+                     executor: Executor | None = None) -> Any:
     from callscale.asymptotic.examples import analyze_example, real_engine
     from callscale.store import check_store
 
@@ -189,14 +207,12 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
 
                 return await analyze_example(example, size_list, vary=axis, fixed=settings, metric=metric, seeds=seeds,
                                              engine=sim_engine)
-        from callscale.backends.local import LocalBackend
-
-        async with LocalBackend.started() as live:
-            with open_store(store or default_store_path()) as db:
+        async with open_executor_backend(_local_spec(), None, executor) as live:
+            with open_store(store or default_store_path()) as db, call_progress(name, enabled=chatty) as meter:
                 def engine(ex: Any, sz: Any, seed: int | None) -> Any:
                     if chatty:
                         stderr.print(f"running {ex.name} at {', '.join(f'{k}={v}' for k, v in sz.items())} on the local model")
-                    return real_engine(live, ex, sz, db)
+                    return meter.watch(real_engine(live, ex, sz, db))
 
                 return await analyze_example(example, size_list, vary=axis, fixed=settings, metric=metric, engine=engine,
                                              real=True, backend_name="local")
@@ -205,7 +221,8 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
 
 
 def _analyze_network(path: Path, size_list: list[int] | None, vary: str, settings: dict[str, int], metric: str,
-                     backend: str, task: str, limit: int | None, store: Path | None, chatty: bool) -> Any:
+                     backend: str, task: str, limit: int | None, store: Path | None, chatty: bool,
+                     executor: Executor | None = None) -> Any:
     from callscale.asymptotic.measurement import PassLedger, analyze_network
     from callscale.asymptotic.network_structure import StructureError
     from callscale.backends.local import DEFAULT_MODEL
@@ -230,13 +247,11 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
         try:
             if backend == "simulated":
                 return await analyze_network(network, vary, chosen, metric=metric)
-            from callscale.backends.local import LocalBackend
-
             the_task = load_task(task, limit or 2)
-            async with LocalBackend.started() as live:
-                with open_store(store or default_store_path()) as db:
+            async with open_executor_backend(_local_spec(), None, executor) as live:
+                with open_store(store or default_store_path()) as db, call_progress(network.name, enabled=chatty) as meter:
                     def engine(t: Any) -> Any:
-                        return Engine(live, store=db, ledger=PassLedger())
+                        return meter.watch(Engine(live, store=db, ledger=PassLedger()))
 
                     return await analyze_network(network, vary, chosen, metric=metric, engine=engine, task=the_task,
                                                  backend_name="local")
@@ -244,6 +259,11 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
             raise UserError(str(exc)) from None
 
     return asyncio.run(main())
+
+
+def _local_spec() -> Any:
+    """The embedded model, as every role of an analysis on --backend local."""
+    return backend_spec("local", None, None, None, None, None)
 
 
 # -- rendering -----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Conventions every command shares: --store, --json, backend options, exit code 2 for user errors,
-progress on stderr, results on stdout.
+results on stdout (progress on stderr: :mod:`callscale.cli.progress`).
 
 Example:
     >>> default_store_path().name
@@ -12,15 +12,14 @@ import contextlib
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.live import Live
+from rich import box
+from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -31,9 +30,31 @@ from callscale.engine import Engine
 from callscale.sqlite import DatabaseFileError
 from callscale.store import RunRecord, SharedStoreWarning, Store
 
-stdout = Console(highlight=False)
-if not stdout.is_terminal:  # piped output: wide enough for the cost tables
-    stdout = Console(highlight=False, width=160)
+PIPE_WIDTH = 160
+"""The width of stdout piped or redirected, unless ``$COLUMNS`` says otherwise."""
+
+
+class _Stdout(Console):
+    """stdout: the terminal's width (``$COLUMNS`` when set); piped, ``$COLUMNS`` or :data:`PIPE_WIDTH`.
+    Read at every print, so a test (or a wrapper) setting ``$COLUMNS`` is honoured."""
+
+    def __init__(self) -> None:
+        super().__init__(highlight=False)
+        self._width = None  # never frozen at import: the size is read at every print
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        if self._width is None and not self.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+            return ConsoleDimensions(PIPE_WIDTH, dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+stdout: Console = _Stdout()
 stderr = Console(stderr=True, highlight=False)
 
 STORE_HELP = "SQLite store of every completion (reused across runs); default: $CALLSCALE_STORE or the user cache."
@@ -272,38 +293,65 @@ def human(n: float) -> str:
     return f"{n:.3g}" if isinstance(n, float) and not n.is_integer() else str(int(n))
 
 
+WIDE_COST_TABLE = 130
+"""From this console width on, the cost per node is one table; below it, two that fit 80 columns."""
+
+COST_LEGEND = ("calls, tokens, passes, m·n, FLOPs, $: system cost (what the system costs fresh, cache hits included); "
+               "hits: cache hits; depth: position on the chain of dependent calls; made now: calls this run paid for")
+
+
 def cost_table(ledger: dict[str, Any], title: str = "cost per node") -> Table:
-    """The ledger as a table: spent (calls made now) and system (what the system costs fresh)."""
+    """The ledger as one wide table (130 columns): spent (calls made now) and system (what the system costs fresh)."""
     table = Table(title=title, title_justify="left")
     for column in ("node", "model", "calls", "cache hits", "prompt tok", "compl tok", "fwd passes", "m·n",
                    "FLOPs", "$", "depth", "spent calls", "spent m·n"):
-        table.add_column(column, justify="left" if column in ("node", "model") else "right")
+        name = column in ("node", "model")
+        table.add_column(column, justify="left" if name else "right", overflow="fold" if name else "ellipsis",
+                         no_wrap=not name)
     rows = [*ledger["lines"], ledger["total"]]
     for line in rows:
         sysc, spent = line["system"], line["spent"]
-        dollars = "—" if sysc["dollars"] is None else f"{sysc['dollars']:.4f}"
         table.add_row(line["node"], line["model"], str(sysc["calls"]), str(line["cache_hits"]),
                       human(sysc["prompt_tokens"]), human(sysc["completion_tokens"]), human(sysc["forward_passes"]),
-                      human(sysc["primitive_cost"]), human(sysc["flops"]), dollars, str(line["depth"]),
+                      human(sysc["primitive_cost"]), human(sysc["flops"]), _dollars(sysc["dollars"]), str(line["depth"]),
                       str(spent["calls"]), human(spent["primitive_cost"]),
                       end_section=line is rows[-2])
     return table
 
 
-@contextlib.contextmanager
-def progress(engine: Engine, label: str, enabled: bool = True) -> Iterator[None]:
-    """A live status line on stderr: calls/s, cache hits, failures, spent and system cost."""
-    if not enabled or not stderr.is_terminal:
-        yield
-        return
+def cost_tables(ledger: dict[str, Any], width: int, title: str = "cost per node") -> list[RenderableType]:
+    """The ledger for a console ``width`` columns wide: :func:`cost_table` when it fits; else two tables
+    of short headers (node and model in one column, folded, never cut), the total as their footer, and a
+    legend line."""
+    if width >= WIDE_COST_TABLE:
+        return [cost_table(ledger, title)]
+    headers = (("calls", "hits", "in tok", "out tok", "passes", "depth"), ("m·n", "FLOPs", "$", "made now", "now m·n"))
+    total = _cost_cells(ledger["total"])
+    tables: list[RenderableType] = []
+    for half, columns in enumerate(headers):
+        table = Table(title=title if half == 0 else f"\n{title}, continued", title_justify="left", box=box.SIMPLE,
+                      pad_edge=False, show_edge=False, show_footer=True)
+        cells = [_cost_cells(line)[half] for line in ledger["lines"]]
+        by_column = zip(columns, total[half], *cells, strict=True)  # header, footer, then each row's cell
+        numbers = sum(max(map(len, texts)) + 3 for texts in by_column)  # a column and its gap
+        table.add_column("node · model", "total", overflow="fold", max_width=max(12, width - numbers))
+        for column, footer in zip(columns, total[half], strict=True):
+            table.add_column(column, footer, justify="right", overflow="fold")
+        for line, row in zip(ledger["lines"], cells, strict=True):
+            table.add_row(Text.assemble(line["node"], "\n  ", (line["model"], "dim")), *row)
+        tables.append(table)
+    return [*tables, Text(COST_LEGEND, style="dim")]
 
-    def render() -> Text:
-        s, total = engine.stats, engine.ledger.total()
-        elapsed = max(1e-9, time.perf_counter() - started)
-        return Text(f"{label}: {s.samples} calls ({s.samples / elapsed:.1f}/s) · {s.cache_hits} cache hits · "
-                    f"{s.retries} retries · {s.failures} failed · spent m·n {human(total.spent.primitive_cost)} · "
-                    f"system m·n {human(total.system.primitive_cost)}")
 
-    started = time.perf_counter()
-    with Live(render(), console=stderr, refresh_per_second=4, transient=False, get_renderable=render):
-        yield
+def _cost_cells(line: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One ledger line's cells for the two narrow cost tables."""
+    sysc, spent = line["system"], line["spent"]
+    return ((str(sysc["calls"]), str(line["cache_hits"]), human(sysc["prompt_tokens"]), human(sysc["completion_tokens"]),
+             human(sysc["forward_passes"]), str(line["depth"])),
+            (human(sysc["primitive_cost"]), human(sysc["flops"]), _dollars(sysc["dollars"]), str(spent["calls"]),
+             human(spent["primitive_cost"])))
+
+
+def _dollars(value: float | None) -> str:
+    """Dollars to four decimals; unknown is "—", never 0."""
+    return "—" if value is None else f"{value:.4f}"

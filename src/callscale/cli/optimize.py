@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,19 +23,26 @@ from callscale.cli.common import (
     ApiKeyEnvOpt,
     BackendOpt,
     BaseUrlOpt,
+    Executor,
+    ExecutorOpt,
     JsonOpt,
     ModelOpt,
     ModelsOpt,
+    RayAddressOpt,
     StoreOpt,
     UserError,
+    WorkersOpt,
     backend_spec,
     catalogue_of,
     default_store_path,
     emit,
+    needs_catalogue,
+    open_executor_backend,
     open_store,
     stdout,
     user_errors,
 )
+from callscale.cli.progress import QuietOpt, search_progress
 
 if TYPE_CHECKING:
     from callscale.search.searchers import SearcherEntry
@@ -83,6 +91,11 @@ def optimize(
     train: int = typer.Option(50, min=1, help="Training items (live tasks)."),
     test: int = typer.Option(100, min=0, help="Held-out items scored for the best configuration (live tasks)."),
     samples: str = typer.Option("1,2,4,8", help="Candidate sample counts per stage (live tasks)."),
+    network: Path | None = typer.Option(None, help="Your own network file (YAML/TOML) whose nodes declare choices, "
+                                                  "e.g. model: {choose: [a, b]}, k: {choose: [1, 2, 4]}; searched "
+                                                  "live on --task instead of draft → answer."),
+    budget_unit: str = typer.Option("primitive", help="What --budget counts per item for a --network search: "
+                                                      "primitive (m·n) | flops | dollars (catalogue sizes and prices)."),
     report: Path | None = typer.Option(None, help="Directory for the regret plot and summary.json."),
     model: ModelOpt = None,
     candidates: str | None = typer.Option(None, help="Live tasks: the models each stage may use, from the catalogue "
@@ -98,8 +111,12 @@ def optimize(
     agent_max_tokens: int = typer.Option(400, min=16, help="Longest reply of the searcher's LLM."),
     curves: bool = typer.Option(True, help="Searchers that take per-stage curves (model) on a live task: first "
                                            "measure them from sample pools (reused by every trial)."),
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Search per-stage (model, samples) allocations within a budget; report the best, its test score and cost,
     and a regret-vs-trials plot. The search archive lives in the store file; an interrupted search resumes."""
@@ -111,11 +128,16 @@ def optimize(
         if agent_backend not in AGENT_BACKENDS:
             raise UserError(f"unknown --agent-backend {agent_backend!r}; choose local, openai or rules")
         live = task != SIMULATED_TASK
+        if network is not None and not live:
+            raise UserError("--network searches your network on a live task: give --task (e.g. arithmetic, or a "
+                            "JSONL/CSV file)")
         spec = backend_spec(backend, model, base_url, api_key_env, None, None) if live else None
+        where = Executor(executor, ray_address, workers).check()
         counts = parse_ks(samples)
         store_path = store or default_store_path()
         names = tuple(c.strip() for c in (candidates or "").split(",") if c.strip())
-        with _environment(task, spec, store_path, train, test, counts, names, models) as (env, runner, engine_for_agent):
+        with _environment(task, spec, store_path, train, test, counts, names, models,
+                          _network_search(network, budget_unit), where) as (env, runner, engine_for_agent):
             space = env.space
             chosen_budget = budget if budget is not None else (900.0 if not live else float(space.max_cost()) / 2)
             if space.count(chosen_budget) == 0:
@@ -127,7 +149,12 @@ def optimize(
 
             supplied, curve_calls = _supplied(entry, settings, seed=seed, env=env if live and curves else None, llm=llm)
             picker = _build(entry, space, chosen_budget, {**supplied, **settings})
-            result = _search(env, picker, trials, store_path, f"{task}/{searcher}/{chosen_budget:g}/{seed}")
+            search_id = f"{task}/{searcher}/{chosen_budget:g}/{seed}"
+            searchable = getattr(env.inner, "searchable", None) if live else None
+            if searchable is not None:
+                search_id += f"/{searchable.fingerprint}/{env.space.cost_model.unit}"
+            with search_progress(trials, not quiet, engine=engine_for_agent) as on_trial:
+                result = _search(env, picker, trials, store_path, search_id, on_trial)
             summary = _summary(task, searcher, chosen_budget, result, env, live, picker, report)
             if curve_calls is not None:
                 summary["calls"]["for the curve estimates"] = curve_calls
@@ -169,7 +196,7 @@ def _supplied(entry: SearcherEntry, settings: dict[str, Any], *, seed: int, env:
     curve_calls: int | None = None
     if "seed" in wanted:
         out["seed"] = seed
-    if "curves" in wanted and env is not None:
+    if "curves" in wanted and env is not None and hasattr(env.inner, "curve_estimates"):
         before = env.inner.engine.stats.samples
         out["curves"] = env.run(env.inner.curve_estimates())
         curve_calls = env.inner.engine.stats.samples - before
@@ -185,12 +212,36 @@ def _build(entry: SearcherEntry, space: Any, budget: float, options: dict[str, A
         raise UserError(f"searcher {entry.name!r}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class NetworkSearch:
+    """A ``--network`` search: the file and the unit its budget is priced in."""
+
+    path: Path
+    unit: str
+
+
+def _network_search(path: Path | None, unit: str) -> NetworkSearch | None:
+    from callscale.search.network_space import UNITS
+
+    if unit not in UNITS:
+        raise UserError(f"unknown --budget-unit {unit!r}; choose one of {', '.join(UNITS)}")
+    if path is None:
+        if unit != "primitive":
+            raise UserError("--budget-unit prices a --network search; give --network FILE")
+        return None
+    if not path.is_file():
+        raise UserError(f"network file not found: {path}")
+    return NetworkSearch(path, unit)
+
+
 @contextlib.contextmanager
 def _environment(task: str, spec: Any, store_path: Path, train: int, test: int, counts: list[int],
                  candidates: tuple[str, ...] = (), models_file: Path | None = None,
+                 network: NetworkSearch | None = None, executor: Executor | None = None,
                  ) -> Iterator[tuple[Any, LoopThread | None, Any]]:
-    """The environment to search: the simulated benchmark, or a live draft → answer task on the engine
-    (each stage choosing among ``candidates``, catalogue models opened side by side)."""
+    """The environment to search: the simulated benchmark; a live draft → answer task on the engine
+    (each stage choosing among ``candidates``, catalogue models opened side by side); or the user's
+    ``network`` with its declared choices."""
     if task == SIMULATED_TASK:
         from callscale.search.environments.simulated import AgentTTSBenchmark
 
@@ -198,30 +249,44 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int, 
         return
     from callscale.engine import Engine
     from callscale.primitives.world import simulated_world
-    from callscale.records import ModelCard
     from callscale.search.environments.base import SyncEnvironment
-    from callscale.search.environments.live import LiveStages, draft_and_answer_space
     from callscale.store import check_store
     from callscale.tasks import load_task
 
+    searchable = None
+    if network is not None:
+        from callscale.search.network_space import SearchableNetwork
+
+        searchable = SearchableNetwork.load(network.path, default_model=spec.model_name)
+        _check_models(searchable, spec, models_file)
+        if candidates:
+            raise UserError("--candidates applies to the draft → answer search; a --network file declares its own "
+                            "choices (model: {choose: [...]})")
     check_store(store_path)
     loaded = load_task(task, train + test)
-    if loaded.is_multiple_choice:
+    if loaded.is_multiple_choice and searchable is None:
         raise UserError(f"task {task!r} is multiple choice; live optimisation fuses free-form answers (try arithmetic)")
     if len(loaded) < train + 1:
         raise UserError(f"task {task!r} has {len(loaded)} items; need more than --train {train}")
     train_task, test_task = loaded.split(train)
     runner = LoopThread()
-    names = candidates or (spec.model_name,)
-    opened = _open_candidates(spec, names, models_file, lambda: simulated_world(loaded))
+    names = searchable.models() if searchable is not None else candidates or (spec.model_name,)
+    opened = _open_candidates(spec, names, models_file, lambda: simulated_world(loaded), executor)
     try:
         backends, options = runner.run(opened.__aenter__())
         try:
+            space = None
+            if searchable is not None:  # priced before the store is opened: a refusal writes nothing
+                assert network is not None
+                space = _network_space(searchable, Engine(backends, **options), network.unit)
             with open_store(store_path) as db:
                 engine = Engine(backends, store=db, **options)
-                cards = [engine.card(name) for name in names]
-                stage_models = [card if card.params else ModelCard(card.name, params=1) for card in cards]
-                env = LiveStages(engine, train_task, test_task, draft_and_answer_space(stage_models, counts))
+                if searchable is not None and space is not None:
+                    from callscale.search.environments.network import NetworkTrials
+
+                    env: Any = NetworkTrials(engine, train_task, test_task, searchable, space)
+                else:
+                    env = _draft_and_answer(engine, train_task, test_task, names, counts)
                 yield SyncEnvironment(env, loop=runner.loop), runner, engine
         finally:
             runner.run(opened.__aexit__(None, None, None))
@@ -229,18 +294,54 @@ def _environment(task: str, spec: Any, store_path: Path, train: int, test: int, 
         runner.close()
 
 
+def _draft_and_answer(engine: Any, train: Any, test: Any, names: tuple[str, ...], counts: list[int]) -> Any:
+    from callscale.records import ModelCard
+    from callscale.search.environments.live import LiveStages, draft_and_answer_space
+
+    cards = [engine.card(name) for name in names]
+    stage_models = [card if card.params else ModelCard(card.name, params=1) for card in cards]
+    return LiveStages(engine, train, test, draft_and_answer_space(stage_models, counts))
+
+
+def _network_space(searchable: Any, engine: Any, unit: str) -> Any:
+    """The search space of a network file, priced in ``unit`` with the engine's model cards."""
+    cards = {name: engine.card(name) for name in searchable.models()}
+    try:
+        return searchable.space(cards, unit)
+    except ValueError as exc:
+        raise UserError(f"{searchable.source}: {exc}") from None
+
+
+def _check_models(searchable: Any, spec: Any, models_file: Path | None) -> None:
+    """Every model a network file names is in the catalogue it will be opened from (one line naming file and node)."""
+    names = searchable.models()
+    if not needs_catalogue(models_file, spec, names):
+        return
+    known = catalogue_of(models_file)
+    for stage in searchable.stages:
+        for model in stage.models:
+            if known.get(model, None) is None:
+                where = f"the catalogue {models_file}" if models_file else "the built-in catalogue (give --models FILE)"
+                raise UserError(f"{searchable.source}: node {stage.node!r}: field 'model': unknown model {model!r}; "
+                                f"not in {where}")
+
+
 @contextlib.asynccontextmanager
 async def _open_candidates(spec: Any, names: tuple[str, ...], models_file: Path | None,
-                           responder: Callable[[], Any]) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
-    """One backend from ``spec`` when a single model is searched without a catalogue; else every
+                           responder: Callable[[], Any], executor: Executor | None = None,
+                           ) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+    """One backend from ``spec`` for every model when no catalogue is needed (see
+    :func:`~callscale.cli.common.needs_catalogue`); else every
     candidate's backend from the catalogue. Yields (backends for Engine, Engine's keyword options)."""
-    from callscale.backends.factory import open_backend
     from callscale.models import open_models
 
-    if len(names) == 1 and models_file is None:
-        async with open_backend(spec, responder=responder) as backend:
+    if not needs_catalogue(models_file, spec, names):
+        async with open_executor_backend(spec, responder, executor) as backend:
             yield backend, {}
         return
+    if executor is not None and executor.kind != "local":
+        raise UserError("--executor ray runs one backend (--backend/--model) for now; several catalogue models run "
+                        "with --executor local")
     async with open_models(catalogue_of(models_file), names, responder=responder) as opened:
         yield opened.backends, opened.engine_options()
 
@@ -274,12 +375,13 @@ def _agent_llm(kind: str, model: str | None, base_url: str | None, api_key_env: 
     return llm
 
 
-def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str) -> Any:
+def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str, on_trial: Any = None) -> Any:
     from callscale.search.archive import Archive
     from callscale.search.base import run_search
 
     archive = Archive(store_path)
-    return run_search(env, picker, n_trials=trials, archive=archive, search_id=search_id, test=True)
+    return run_search(env, picker, n_trials=trials, archive=archive, search_id=search_id, test=True,
+                      on_trial=on_trial)
 
 
 def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, live: bool, picker: Any,
@@ -294,6 +396,14 @@ def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, liv
         "test_score": None if result.test is None else result.test.score,
         "configurations_within_budget": env.space.count(budget),
     }
+    if live and hasattr(env.inner, "searchable"):
+        out["network"] = env.inner.searchable.name
+        out["unit"] = env.space.cost_model.unit
+        costs = ("declared_cost_per_item", "measured_cost_per_item")
+        if best is not None:
+            out["best"].update({k: best.info.get(k) for k in costs})
+        if result.test is not None:
+            out["test"] = {"score": result.test.score, **{k: result.test.info.get(k) for k in costs}}
     if not live:
         optimum = env.optimum(budget)
         curve = regret_curve(result.trials, env.score, optimum.score)
@@ -309,13 +419,18 @@ def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, liv
     if report is not None:
         import json
 
-        from callscale.report.search import plot_regret
+        from callscale.report.search import plot_regret, write_html
 
         report.mkdir(parents=True, exist_ok=True)
         title = "Regret vs trials" + ("" if not live else " (against the best score found)")
         out["plot"] = plot_regret({searcher: [curve]}, report / "regret.png", title=title, log=not live)
+        out["html"] = str(write_html(out, {searcher: [curve]}, report / "index.html", log=not live))
         (report / "summary.json").write_text(json.dumps(out, indent=1, default=str))
     return out
+
+
+def _unit(s: dict[str, Any]) -> str:
+    return {"dollars": " $/item", "flops": " FLOPs/item", "primitive": " m·n/item"}.get(s.get("unit", ""), "")
 
 
 def render(s: dict[str, Any]) -> None:
@@ -323,7 +438,11 @@ def render(s: dict[str, Any]) -> None:
                  f"({s['configurations_within_budget']} configurations fit): {s['trials']} trials")
     if s["best"]:
         stdout.print(f"best: {s['best']['config']}  train score {s['best']['train_score']:.3f}  cost {s['best']['cost']:.4g}"
-                     f"  (trial {s['best']['trial']})")
+                     f"{_unit(s)}  (trial {s['best']['trial']})")
+        measured = s["best"].get("measured_cost_per_item")
+        if "unit" in s and measured is not None:
+            stdout.print(f"  measured on the training items: {measured:.4g}{_unit(s)} (declared "
+                         f"{s['best']['declared_cost_per_item']:.4g})")
     if s.get("test_score") is not None:
         stdout.print(f"test score of the best: {s['test_score']:.3f}")
     if "optimum" in s:

@@ -28,14 +28,14 @@ from callscale.cli.common import (
     TimeoutOpt,
     WorkersOpt,
     backend_spec,
-    cost_table,
+    cost_tables,
     default_store_path,
     emit,
     engine_and_store,
-    progress,
     stdout,
     user_errors,
 )
+from callscale.cli.progress import QuietOpt, declared_calls, progress
 from callscale.engine import MAX_SAMPLES
 from callscale.store import check_store
 
@@ -70,6 +70,7 @@ def run(
     store: StoreOpt = None,
     models: ModelsOpt = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a network over a task and report accuracy (95 % CI), abstain rate and cost per node."""
     from callscale.networks import builtin_network, load_network, run_network
@@ -100,7 +101,7 @@ def run(
                 config = {"task": the_task.name, "network": net.name, "backend": backend_name, "items": len(the_task)}
                 with db.recording("run", config) as record:
                     pools = engine.track_pools()
-                    with progress(engine, f"{net.name} on {the_task.name}", not as_json):
+                    with progress(engine, f"{net.name} on {the_task.name}", not quiet, declared_calls(net, the_task)):
                         result = await run_network(net, the_task, engine)
                     failures = Failures()
                     failures.add(engine)
@@ -128,5 +129,6 @@ def render(summary: dict[str, Any], show_answers: bool) -> None:
                  f"{summary['abstain_rate']:.3f}")
     stdout.print(f"calls: declared {summary['declared_calls']}, measured {summary['ledger']['total']['system']['calls']}, "
                  f"made now {summary['calls_made']} (retries {summary['retries']}, failed {summary['failures']})")
-    stdout.print(cost_table(summary["ledger"]))
-    stdout.print(f"store: {summary['store']}")
+    for table in cost_tables(summary["ledger"], stdout.width):
+        stdout.print(table)
+    stdout.print(f"store: {summary['store']}", soft_wrap=True, markup=False)  # a path is never broken

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S
 from callscale.cli.common import (
@@ -31,10 +32,11 @@ from callscale.cli.common import (
     backend_spec,
     default_store_path,
     emit,
-    progress,
+    stderr,
     stdout,
     user_errors,
 )
+from callscale.cli.progress import QuietOpt, planned_samples, progress
 from callscale.engine import MAX_SAMPLES, Engine
 from callscale.store import check_store
 
@@ -66,7 +68,7 @@ def scale(
     permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
     logprobs: bool = typer.Option(False, help="Also compute the exact curve from one logprobs call per item."),
     boot: int = typer.Option(200, min=10, help="Bootstrap draws for the prediction bands."),
-    report: Path = typer.Option(Path("callscale-report"), help="Directory for index.html, plots and summary.json."),
+    report: Path = typer.Option(Path("callscale-report"), help="Directory for the report (one self-contained index.html) and summary.json."),
     model: ModelOpt = None,
     backend: BackendOpt = "local",
     base_url: BaseUrlOpt = None,
@@ -81,6 +83,10 @@ def scale(
     workers: WorkersOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    details: bool = typer.Option(False, "--details", help="Also print what backs each decision (accuracies, best K "
+                                                          "measured and predicted, fit errors, calls); the report and "
+                                                          "--json hold it all."),
+    quiet: QuietOpt = False,
 ) -> None:
     """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
     from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""
@@ -96,7 +102,7 @@ def scale(
             records = [r.to_dict() for r in _recorded(pool, parser, limit, analysis)]
             path = write_report(records, report, title="Vote scaling — " + ", ".join(p.name for p in pool))
             emit({"report": str(path), "calls_made": 0, "backend": "none (recorded answers)",
-                  "parts": [summary_of(r) for r in records]}, as_json, render)
+                  "parts": [summary_of(r) for r in records]}, as_json, lambda s: render(s, details, notes=not quiet))
             return
         spec = backend_spec(backend, model, base_url, api_key_env, replay, concurrency, timeout=timeout,
                             connect_timeout=connect_timeout)
@@ -113,11 +119,15 @@ def scale(
         store_path = store or default_store_path()
         check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
         analysis = {"fit_on": fit_on, "predict_to": predict_to, "n_boot": boot}
-        results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not as_json,
+        results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not quiet,
                                          executor=where))
         records = [r.to_dict() for r in results]  # serialised once: the report, the JSON and the terminal
+        for record, per_call in zip(records, meta.pop("cost_per_call"), strict=True):
+            if per_call:
+                record["cost_per_call"] = per_call
         path = write_report(records, report, title=f"Vote scaling — {study or task}")
-    emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json, render)
+    emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json,
+         lambda s: render(s, details, notes=not quiet))
 
 
 def _recorded(files: list[Path], parser: str, limit: int | None, analysis: dict[str, int]) -> list[VoteScaling]:
@@ -177,14 +187,36 @@ async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict
     async with backend_and_store(spec, lambda: _world(parts), store_path, executor=executor) as (live, db):
         with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
             failures = Failures()
+            per_call = []
             for part, loaded in parts:
                 engine = Engine(live, store=db, concurrency=spec.concurrency)
                 results.append(await _part(engine, part, loaded, analysis, show_progress, spec, live.name))
+                per_call.append(cost_per_call(engine))
                 failures.add(engine)
                 record.summary["calls_made"] = failures.made
                 failures.verdict(fail_share, record)
     shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
-    return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown}
+    return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown, "cost_per_call": per_call}
+
+
+def cost_per_call(engine: Engine) -> dict[str, float]:
+    """The mean system cost of one sampling call of a part's pools: dollars when every price is known,
+    FLOPs when the model's size is (empty when neither is).
+
+    Example:
+        >>> from callscale.backends.simulated import SimulatedBackend
+        >>> cost_per_call(Engine(SimulatedBackend.constant({"4": 1.0})))
+        {}
+    """
+    line = engine.ledger.nodes().get("generate")
+    if line is None or not line.system.calls:
+        return {}
+    out: dict[str, float] = {}
+    if line.system.flops:
+        out["flops"] = line.system.flops / line.system.calls
+    if line.system.priced and line.system.dollars:
+        out["dollars"] = line.system.dollars / line.system.calls
+    return out
 
 
 async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[str, int], show_progress: bool,
@@ -195,7 +227,8 @@ async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[st
     from callscale.scaling.measured import letter_distribution
 
     pool_spec = part.spec
-    with progress(engine, f"pools for {part.name}", show_progress):
+    planned = planned_samples(len(loaded), pool_spec.samples, len(loaded) if part.logprobs else 0)
+    with progress(engine, f"pools for {part.name}", show_progress, planned):
         pools = await collect_pools(engine, loaded, pool_spec)
         tops = await top_logprobs(engine, loaded, pool_spec.model) if part.logprobs else None
     dists = None if tops is None else [letter_distribution(t.top, t.gold, t.letters) for t in tops]
@@ -212,9 +245,44 @@ async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[st
                          n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings, calls=calls)
 
 
-def render(summary: dict[str, Any]) -> None:
-    """The terminal summary of ``summary`` (the JSON ``--json`` prints)."""
+def render(summary: dict[str, Any], details: bool = False, notes: bool = True) -> None:
+    """The terminal summary of ``summary`` (the JSON ``--json`` prints): per part its decision, first (with
+    ``details``, then what backs it); then where the report is. Without ``details`` the calls made are a
+    note on stderr (with ``notes``)."""
     from callscale.report.vote_scaling import summary_lines
 
-    for line in summary_lines(summary):
+    if details:
+        lines = [line for line in summary_lines(summary) if not line.startswith("report: ")]
+    else:
+        lines = [line for part in summary["parts"] for line in part_lines(part)]
+        if notes:
+            stderr.print(f"calls made now: {summary['calls_made']} on {summary['backend']}", markup=False)
+    for line in lines:
         stdout.print(line)
+    stdout.print(f"report: {summary['report']}", soft_wrap=True, markup=False)  # a path is never broken
+
+
+def part_lines(part: dict[str, Any]) -> list[str]:
+    """A part in the short summary (rich markup): its decision sentence, or without one, its measured best K."""
+    decision = part.get("decision") or {}
+    if decision.get("sentence"):
+        lines = [f"[bold]{escape(part['name'])}[/]: {escape(decision['sentence'])}"]
+    else:
+        lines = [f"[bold]{escape(part['name'])}[/]: accuracy {part['accuracy_k1']:.3f} at K=1, {part['accuracy_kM']:.3f} "
+                 f"at K={part['samples']}; measured best K {part['k_star_measured']} (no decision: see the report)"]
+    return lines + frontier_lines(part)
+
+
+def frontier_lines(part: dict[str, Any]) -> list[str]:
+    """One line on the part's adaptive-voting frontier (none without one)."""
+    f = part.get("frontier")
+    if not f:
+        return []
+    reach = f"the best fixed K's accuracy (K={f['best_k']})"
+    cheapest = f.get("cheapest")
+    if not cheapest:
+        return [f"  adaptive voting: no rule tested reaches {reach}"]
+    calls = cheapest["shuffled_calls"]
+    saved = 1 - calls / f["best_k"]
+    return [f"  adaptive voting: {escape(cheapest['rule'])} reaches {reach} at {calls:.1f} calls per item "
+            + (f"({saved * 100:.0f} % fewer)" if saved >= 0.005 else "(no fewer calls)")]

@@ -95,6 +95,8 @@ def decide(draws: CurveDraws, samples: int, *, level: float = 0.9, tol: float = 
     w = int(within[0]) if within.size else int(np.argmax(mean))
     p_within = float(np.mean(reps[:, w] >= reps.max(axis=1) - tol))
     settled = math.log(k_hi / k_lo) <= math.log(SETTLED_RATIO) or p_within >= SETTLED_PROBABILITY
+    if len(ks) > 1 and w == len(ks) - 1:  # still rising at the end of the range: more calls may help
+        settled = False
     peaks = reps.argmax(axis=1)
     p_falls = float(np.mean([reps[i, -1] < reps[i, peaks[i]] - tol for i in range(reps.shape[0])]))
     tail = (1.0 - level) / 2.0

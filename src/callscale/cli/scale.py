@@ -68,7 +68,7 @@ def scale(
     permute: bool = typer.Option(False, help="Permute multiple-choice options per sample (part of θ)."),
     logprobs: bool = typer.Option(False, help="Also compute the exact curve from one logprobs call per item."),
     boot: int = typer.Option(200, min=10, help="Bootstrap draws for the prediction bands."),
-    report: Path = typer.Option(Path("callscale-report"), help="Directory for the report (one self-contained index.html) and summary.json."),
+    report: Path = typer.Option(Path("callscale-report"), help="Directory for the report (index.html) and summary.json."),
     model: ModelOpt = None,
     backend: BackendOpt = "local",
     base_url: BaseUrlOpt = None,

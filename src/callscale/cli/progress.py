@@ -30,7 +30,7 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from callscale.cli import common
+import callscale.cli.common as common
 
 if TYPE_CHECKING:
     from callscale.engine import Engine

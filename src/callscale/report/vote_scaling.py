@@ -17,7 +17,7 @@ Example:
     >>> pools = [PoolItem(str(i), "4", ("4", "5", "4", "4", "5", "4")) for i in range(20)]
     >>> part = summary_of(analyze_pools("demo", pools, fit_on=3, predict_to=9, n_boot=10).to_dict())
     >>> lines = summary_lines({"parts": [part], "calls_made": 0, "backend": "none", "report": "-"})
-    >>> lines[0].startswith("[bold]demo[/]: Use "), lines[1].split("—")[0]
+    >>> lines[0].startswith("[bold]demo[/]: More calls keep helping up to 9 calls"), lines[1].split("—")[0]
     (True, '[bold]demo[/]: 20 items × 6 samples ')
 """
 

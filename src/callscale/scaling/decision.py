@@ -66,6 +66,7 @@ class Decision:
     level: float
     tol: float
     what_if: tuple[WhatIf, ...] = field(default_factory=tuple)
+    rising: bool = False
     sentence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,8 +96,8 @@ def decide(draws: CurveDraws, samples: int, *, level: float = 0.9, tol: float = 
     w = int(within[0]) if within.size else int(np.argmax(mean))
     p_within = float(np.mean(reps[:, w] >= reps.max(axis=1) - tol))
     settled = math.log(k_hi / k_lo) <= math.log(SETTLED_RATIO) or p_within >= SETTLED_PROBABILITY
-    if len(ks) > 1 and w == len(ks) - 1:  # still rising at the end of the range: more calls may help
-        settled = False
+    rising = len(ks) > 1 and w == len(ks) - 1  # still rising at the end of the range: more calls may help
+    settled = settled and not rising
     peaks = reps.argmax(axis=1)
     p_falls = float(np.mean([reps[i, -1] < reps[i, peaks[i]] - tol for i in range(reps.shape[0])]))
     tail = (1.0 - level) / 2.0
@@ -109,8 +110,14 @@ def decide(draws: CurveDraws, samples: int, *, level: float = 0.9, tol: float = 
         settled=settled, k=k_w if settled else None,
         accuracy=float(mean[w]) if settled else None, lo=float(lo_all[w]) if settled else None,
         hi=float(hi_all[w]) if settled else None, k_star=summary.k_star, k_star_interval=(k_lo, k_hi),
-        k_within=k_w, p_within=p_within, p_falls=p_falls, samples=samples, level=level, tol=tol, what_if=rows)
-    return Decision(**{**decision.__dict__, "sentence": sentence(decision)})
+        k_within=k_w, p_within=p_within, p_falls=p_falls, samples=samples, level=level, tol=tol, what_if=rows,
+        rising=rising)
+    said = sentence(decision)
+    if rising:
+        said = (f"More calls keep helping up to {k_w} calls per item, the end of the predicted range: "
+                f"{100 * mean[w]:.1f} % accurate there ({_pct(lo_all[w])}–{_pct(hi_all[w])} %); predict further, or "
+                "weigh the accuracy against the calls in the table.")
+    return Decision(**{**decision.__dict__, "sentence": said})
 
 
 def _pct(x: float) -> str:

@@ -44,7 +44,7 @@ _HOMES: dict[str, str] = {
     "Generate": "callscale.primitives", "Sample": "callscale.primitives", "Vote": "callscale.primitives",
     "Filter": "callscale.primitives", "FilterVote": "callscale.primitives", "Select": "callscale.primitives",
     "Knockout": "callscale.primitives", "Fuse": "callscale.primitives", "Verify": "callscale.primitives",
-    "Route": "callscale.primitives", "MapReduce": "callscale.primitives",
+    "Route": "callscale.primitives", "MapReduce": "callscale.primitives", "AdaptiveVote": "callscale.primitives",
     "register_op": "callscale.primitives.registry",
     "simulated_world": "callscale.primitives.world", "TaskWorld": "callscale.primitives.world",
     # search
@@ -67,7 +67,8 @@ _HOMES: dict[str, str] = {
 }
 
 __all__ = [
-    "Backend", "BackendError", "BackendSpec", "Batch", "Completion", "ConfigurationError", "Engine", "Filter",
+    "AdaptiveVote", "Backend", "BackendError", "BackendSpec", "Batch", "Completion", "ConfigurationError", "Engine",
+    "Filter",
     "FilterVote", "Fuse", "Generate", "Item", "Knockout", "Ledger", "MapReduce", "Message", "ModelCard", "Network",
     "PoolSpec", "Request", "RetryPolicy", "Route", "Sample", "Sampling", "Select", "Store", "Task", "TaskWorld",
     "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "builtin_catalogue",
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from callscale.networks import Network, builtin_network, load_network, network_from_dict, run_network
     from callscale.pools import PoolSpec, collect_pools
     from callscale.primitives import (
+        AdaptiveVote,
         Filter,
         FilterVote,
         Fuse,

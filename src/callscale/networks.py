@@ -31,6 +31,7 @@ import yaml
 
 from callscale.engine import MAX_SAMPLES, Engine
 from callscale.primitives import (
+    AdaptiveVote,
     Decision,
     Filter,
     FilterVote,
@@ -56,7 +57,9 @@ from callscale.tasks.items import Item, Task
 BUILTIN = ("generate", "vote", "filter_vote", "select", "knockout", "fuse", "verify")
 # Field rules in files: every int counts something (≥ 1 unless listed), every float is a temperature (≥ 0, finite).
 MODEL_FIELDS = ("model", "delegator", "judge_model")
-INT_BOUNDS: dict[tuple[type, str], tuple[int, int | None]] = {(MapReduce, "fan_in"): (2, None), (Generate, "k"): (1, 1)}
+INT_BOUNDS: dict[tuple[type, str], tuple[int, int | None]] = {(MapReduce, "fan_in"): (2, None), (Generate, "k"): (1, 1),
+                                                             (AdaptiveVote, "max"): (1, MAX_SAMPLES),
+                                                             (AdaptiveVote, "round"): (1, MAX_SAMPLES)}
 
 
 class NetworkError(ValueError):
@@ -78,6 +81,7 @@ KINDS: dict[type[Node], Kind] = {
     Generate: Kind(decides=True),
     Sample: Kind(decides=False),
     Vote: Kind(decides=True, min_inputs=1),
+    AdaptiveVote: Kind(decides=True),
     Filter: Kind(decides=False, min_inputs=1),
     FilterVote: Kind(decides=True),
     Select: Kind(decides=True, min_inputs=1),

@@ -116,3 +116,26 @@ def test_trials_report_declared_and_measured_cost_and_reuse_pools() -> None:
     assert big.cost == big.info["declared_cost_per_item"] == 4 * 76 * 100
     scores = {asyncio.run(env.evaluate(Config.of(c))).score for c in itertools.product("ab", (2, 4))}
     assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_route_specialists_choose_their_models_and_are_priced_exactly() -> None:
+    raw = {"name": "r", "nodes": [{"id": "route", "op": "route", "delegator": "j", "fallback": "math", "specialists": {
+        "math": {"model": {"choose": ["a", "b"]}, "system": "You are good at math."},
+        "law": {"model": {"choose": ["a", "b"]}},
+        "art": "j"}}]}
+    net = SearchableNetwork.from_dict(raw, source="r.yaml")
+    assert [(s.name, s.models) for s in net.stages] == [("route.math", ("a", "b")), ("route.law", ("a", "b"))]
+    built = net.network(Config.of(("b", 1), ("a", 1)))
+    route = built.nodes[0]
+    assert {k: v.model for k, v in route.specialists.items()} == {"math": "b", "law": "a", "art": "j"}  # type: ignore[attr-defined]
+    assert route.specialists["math"].system == "You are good at math."  # type: ignore[attr-defined]
+    for unit in ("primitive", "dollars"):
+        cards = {**CARDS, "j": ModelCard("j", 50, 0.05, 0.2)}
+        space = net.space(cards, unit)
+        costs = {c.key: space.cost(c) for c in space.enumerate(10**30)}
+        assert len(costs) == 4 and all(
+            space.cost(c) == price(net.network(c).cost(net.sizes()), cards, unit) for c in space.enumerate(10**30))
+        assert len(set(costs.values())) == 3  # (a, b) and (b, a) cost the same; each specialist answers a third
+    with pytest.raises(NetworkError, match=r"r.yaml: nodes\[0\] \(route\): field 'specialists.law.model': 'choose' must"):
+        SearchableNetwork.from_dict({**raw, "nodes": [{**raw["nodes"][0], "specialists": {
+            "math": "a", "law": {"model": {"choose": []}}}}]}, source="r.yaml")

@@ -6,6 +6,7 @@ Example:
     ['Sample', 'Vote']
 """
 
+from callscale.primitives.adaptive_vote import AdaptiveVote
 from callscale.primitives.base import Candidate, Candidates, Decision, ItemContext, Node, Shape, Value
 from callscale.primitives.filter_vote import Filter, FilterVote
 from callscale.primitives.fuse import Fuse
@@ -17,6 +18,7 @@ from callscale.primitives.verify import Verify
 from callscale.primitives.vote import Vote, decide
 
 __all__ = [
+    "AdaptiveVote",
     "Candidate",
     "Candidates",
     "Decision",

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from callscale.primitives.adaptive_vote import AdaptiveVote
 from callscale.primitives.base import Node
 from callscale.primitives.filter_vote import Filter, FilterVote
 from callscale.primitives.fuse import Fuse
@@ -22,6 +23,7 @@ OPS: dict[str, type[Node]] = {
     "generate": Generate,
     "sample": Sample,
     "vote": Vote,
+    "adaptive_vote": AdaptiveVote,
     "filter": Filter,
     "filter_vote": FilterVote,
     "select": Select,

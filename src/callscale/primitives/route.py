@@ -14,8 +14,10 @@ Example:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, input_depth, size
@@ -91,9 +93,15 @@ class Route(Node):
     def cost(self, sizes: Mapping[str, Expr], inputs: Sequence[Shape]) -> tuple[Cost, Shape]:
         delegate = Cost.of(self.delegator, calls=1, prompt_tokens=size(sizes, "route_prompt"),
                            completion_tokens=size(sizes, "route_answer"))
-        # Which specialist answers is data-dependent; the declaration charges the first one's model.
-        first = next(iter(self.specialists.values()))
-        answer = Cost.of(first.model, calls=1, prompt_tokens=size(sizes, "prompt"), completion_tokens=size(sizes, "answer"))
+        # Which specialist answers is data-dependent: the declaration charges one call spread evenly over
+        # the specialists' models (exactly one call of that model when they all share it).
+        share = Counter(spec.model for spec in self.specialists.values())
+        answer = Cost(())
+        for model, count in share.items():
+            part = Fraction(count, len(self.specialists))
+            calls: Expr = 1 if part == 1 else part
+            answer = answer.parallel(Cost.of(model, calls=calls, prompt_tokens=calls * size(sizes, "prompt"),
+                                             completion_tokens=calls * size(sizes, "answer")))
         return delegate + answer, Shape(count=1)
 
     def models(self) -> tuple[str, ...]:

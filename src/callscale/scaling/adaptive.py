@@ -43,8 +43,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -84,6 +84,8 @@ __all__ = [
     "leader_posterior",
     "parse_rule",
     "split_distribution",
+    "stop_point",
+    "votes_to_stop",
 ]
 
 
@@ -242,6 +244,50 @@ def parse_rule(text: str | Rule) -> Rule:
     raise ValueError(f"unknown rule {spec!r}; use ahead:k (k ≥ 1) or posterior:q (0.5 < q < 1), optionally with ,max:N")
 
 
+@lru_cache(maxsize=1 << 16)
+def _stops(rule: Rule, counts: tuple[int, ...]) -> bool:
+    """Whether ``rule`` stops at these vote counts (sorted in decreasing order, no zeros)."""
+    return bool(rule.stop_mask(np.array([counts or (0,)], dtype=np.int64))[0])
+
+
+def _sorted_counts(counts: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted((int(x) for x in counts if x > 0), reverse=True))
+
+
+def stop_point(rule: Rule | str, answers: Sequence[object | None]) -> int | None:
+    """How many of ``answers`` (in order; ``None`` abstains) the rule reads before it stops, ignoring its
+    cap; None if it has not stopped by the last one. The live counterpart of replaying a recorded pool.
+
+    >>> stop_point("ahead:2", ["4", None, "5", "4", "4", "6"]), stop_point("ahead:3", ["4", "4"])
+    (5, None)
+    """
+    r = replace(parse_rule(rule), max_calls=None)
+    counts: dict[object, int] = {}
+    for t, a in enumerate(answers):
+        if a is not None:
+            counts[a] = counts.get(a, 0) + 1
+            if _stops(r, _sorted_counts(counts.values())):
+                return t + 1
+    return None
+
+
+def votes_to_stop(rule: Rule | str, counts: Iterable[int]) -> int:
+    """The fewest further votes after which the rule could stop (all of them for the current leader, or
+    for one answer when there is none); 0 if it stops already. Ignores the cap.
+
+    >>> votes_to_stop("ahead:3", [2, 1]), votes_to_stop("ahead:3", []), votes_to_stop("posterior:0.9", [])
+    (2, 3, 3)
+    """
+    r = replace(parse_rule(rule), max_calls=None)
+    c = list(_sorted_counts(counts)) or [0]
+    if isinstance(r, AheadRule):
+        return max(0, r.k - (c[0] - (c[1] if len(c) > 1 else 0)))
+    extra = 0
+    while not _stops(r, _sorted_counts([c[0] + extra, *c[1:]])):  # the leader's posterior grows to 1: this ends
+        extra += 1
+    return extra
+
+
 def leader_posterior(counts: Sequence[int]) -> float:
     """P(θ_leader > θ_j for all other j) under the posterior Dirichlet(n₁+1, …, n_m+1, 1).
 
@@ -296,11 +342,12 @@ def _integrate(rows: IntArray) -> FloatArray:
     w = (half[:, :, None] * _GL_W[None, None, :]).reshape(rows.shape[0], -1)
     log_terms = special.xlogy(lead[:, None] - 1, x) - x - special.gammaln(lead)[:, None]
     log_terms += np.log(-np.expm1(-np.maximum(x, 1e-300)))  # the "not seen yet" bucket, Gamma(1)
-    for j in range(1, rows.shape[1]):
-        seen = rows[:, j] > 0
-        if seen.any():
-            cdf = special.gammainc(rows[seen, j, None] + 1.0, x[seen])
-            log_terms[seen] += np.log(np.maximum(cdf, 1e-300))
+    rest = rows[:, 1:]
+    for count in np.unique(rest[rest > 0]):  # answers with equal counts share their factor
+        times = (rest == count).sum(axis=1)
+        seen = times > 0
+        cdf = special.gammainc(float(count) + 1.0, x[seen])
+        log_terms[seen] += times[seen, None] * np.log(np.maximum(cdf, 1e-300))
     return np.asarray(np.clip(np.sum(w * np.exp(log_terms), axis=1), 0.0, 1.0), dtype=float)
 
 

@@ -5,7 +5,9 @@ K ≤ M by exact subset averaging, its easy/hard breakdown and coverage (:mod:`~
 every registered law (:mod:`callscale.scaling.laws`) fitted on the first few samples per item, with
 its best K and its error on the measured curve; for the primary law (ours) the best K predicted from
 every sample, the same fit on each further block of samples, and the likelihood range: how much of the
-curve those few samples determine at all, whatever the prior (:mod:`callscale.scaling.bounds`).
+curve those few samples determine at all, whatever the prior (:mod:`callscale.scaling.bounds`); and
+the adaptive-voting frontier of the same pools (:func:`~callscale.scaling.adaptive_pools.adaptive_frontier`
+on the default rule grid, estimated over :data:`FRONTIER_ORDERS` random orders per item): no new calls.
 
 The record serialises itself once (:meth:`VoteScaling.to_dict`); :func:`summary_of` drops the
 per-K curves from that dict for ``callscale scale --json`` and the terminal.
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from callscale.scaling.adaptive_pools import adaptive_frontier
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.decision import decide
 from callscale.scaling.estimate import PoolItem
@@ -43,6 +46,7 @@ IntArray = NDArray[np.int64]
 
 __all__ = [
     "ENOUGH",
+    "FRONTIER_ORDERS",
     "PRIMARY_LAW",
     "RANGE_K",
     "LawResult",
@@ -58,6 +62,9 @@ PRIMARY_LAW = "ours"
 """The law whose prior the likelihood range uses and whose best K the summary leads with."""
 RANGE_K = (1, 3, 9, 31, 101, 301, 1001)
 ENOUGH = 0.005
+FRONTIER_ORDERS = 64
+"""Random orders per item over which the adaptive-voting frontier of :func:`analyze_pools` is estimated
+(fewer on pools of more than 300 items × 32 samples, down to 8: its cost grows with items × samples × orders)."""
 
 
 def k_enough(ks: ArrayLike, curve: ArrayLike, within: float = ENOUGH) -> int:
@@ -153,6 +160,7 @@ class VoteScaling:
     settings: Mapping[str, Any] = field(default_factory=dict)
     calls: Mapping[str, Any] = field(default_factory=dict)
     decision: Mapping[str, Any] = field(default_factory=dict)
+    frontier: Mapping[str, Any] | None = None
 
     def law(self, name: str) -> LawResult:
         """The result of the law registered as ``name``."""
@@ -348,9 +356,11 @@ def analyze_pools(
     seed: int = 0,
     laws: Sequence[str] | None = None,
     primary: str = PRIMARY_LAW,
+    frontier: bool = True,
 ) -> VoteScaling:
     """Measured, explained and predicted vote scaling of one task's pools (see module docstring);
-    ``laws`` are the registered laws to fit (default: all), ``primary`` the one the summary leads with."""
+    ``laws`` are the registered laws to fit (default: all), ``primary`` the one the summary leads with;
+    ``frontier`` adds the adaptive-voting frontier (:meth:`~callscale.scaling.adaptive_pools.AdaptiveFrontier.to_dict`)."""
     m = _check_pools(name, pools, fit_on)
     seen = measure_pools(pools, m, seed=seed)
     horizon = max(m, min(predict_to, EXTEND_MAX))
@@ -387,7 +397,14 @@ def analyze_pools(
         **_all_samples(everything, predicted_k, seen.mean),
         settings=dict(settings or {}), calls=dict(calls or {}),
         decision=_decision(everything or main, predicted_k, m if everything is not None else fit_on),
+        frontier=adaptive_frontier(pools, name=name, orders=_frontier_orders(len(pools), m), seed=seed).to_dict()
+        if frontier else None,
     )
+
+
+def _frontier_orders(items: int, samples: int) -> int:
+    """:data:`FRONTIER_ORDERS`, fewer (at least 8) beyond 300 items × 32 samples."""
+    return max(8, min(FRONTIER_ORDERS, FRONTIER_ORDERS * 300 * 32 // max(1, items * samples)))
 
 
 def _decision(law: ScalingLaw, predicted_k: IntArray, samples: int) -> dict[str, Any]:

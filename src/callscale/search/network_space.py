@@ -9,6 +9,10 @@ In a network file (YAML/TOML, see :func:`callscale.networks.load_network`), a no
       - {id: draft, op: sample, model: {choose: [smollm2-135m-instruct, gemma3-270m]}, k: {choose: [1, 2, 4, 8]}}
       - {id: pick, op: fuse, model: {choose: [smollm2-135m-instruct, gemma3-270m]}, inputs: [draft]}
 
+A route node's specialists may choose their models too
+(``specialists: {physics: {model: {choose: [a, b]}, system: "You are an expert in physics."}}``):
+each such specialist is a stage of its own, named ``route.physics``.
+
 Every node with a choice is one *stage* of a :class:`~callscale.search.space.Space`: its candidate
 models (the node's model when it is not searched) and sample counts (``k``; 1 for ops without one).
 A :class:`~callscale.search.space.Config` picks one (model, samples) per stage and
@@ -16,11 +20,11 @@ A :class:`~callscale.search.space.Config` picks one (model, samples) per stage a
 
 The budget prices a configuration's *declared* cost per item (:meth:`callscale.networks.Network.cost`
 at the token sizes of ``search``) in m·n, FLOPs or dollars with the models' catalogue cards
-(:class:`NetworkCost`). A space's cost is a sum over stages, so each node's declared cost is charged
-to its own stage, or — for a node that is not searched — to the nearest searched node it reads (its
-input size follows that node's ``k``), else to the first stage. Where a node's cost also depends on
-another stage's choice (a fuse node reading two searched nodes), that other stage is priced at its
-most expensive option: the budget then bounds the cost from above. :meth:`NetworkCost.exact` gives
+(:class:`NetworkCost`). A space's cost is a sum over stages, so each node's declared cost is split
+over the stages whose choices change it: exactly when it is a sum of one term per stage (a vote after
+a searched sample; a route whose specialists' models are searched — each answers a share of the
+items), otherwise charged to one of them with the others at their dearest options (a judge whose
+model and whose input's k are both searched: the budget then bounds the cost from above). :meth:`NetworkCost.exact` gives
 any configuration's exact declared cost, and searches report it beside the cost measured by the ledger.
 
 Example:
@@ -67,12 +71,19 @@ JUDGE_OVERHEAD_TOKENS = 40
 
 @dataclass(frozen=True)
 class SearchedNode:
-    """One searched node: its candidate models and sample counts (``has_k``: whether ``k`` is a field)."""
+    """One searched node (or one ``specialist`` of a route node): its candidate models and sample
+    counts (``has_k``: whether ``k`` is a field)."""
 
     node: str
     models: tuple[str, ...]
     samples: tuple[int, ...]
     has_k: bool
+    specialist: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The stage's name: the node's id, or ``node.specialist``."""
+        return self.node if self.specialist is None else f"{self.node}.{self.specialist}"
 
 
 def _choices(value: Any, where: str, *, integer: bool) -> tuple[Any, ...] | None:
@@ -151,6 +162,7 @@ class SearchableNetwork:
             stage = cls._searched(entry, where, defaults if isinstance(defaults, Mapping) else {}, default_model)
             if stage is not None:
                 stages.append(stage)
+            stages += cls._specialists(entry, where)
         out = cls(data, source, tuple(stages), sizes["prompt_tokens"], sizes["answer_tokens"])
         if not stages:
             network_from_dict(data, source=source, default_model=default_model)  # a plain file: its own errors first
@@ -183,6 +195,22 @@ class SearchableNetwork:
             k = entry.get("k", defaults.get("k", 1))
             samples = (k,) if isinstance(k, int) else (1,)
         return SearchedNode(str(entry.get("id")), tuple(models), tuple(sorted(samples)), has_k)
+
+    @staticmethod
+    def _specialists(entry: Mapping[str, Any], where: str) -> list[SearchedNode]:
+        """A route node's specialists whose model is a choice (``specialists: {math: {model: {choose: [...]}}}``)."""
+        found = []
+        specialists = entry.get("specialists")
+        for name, spec in (specialists.items() if isinstance(specialists, Mapping) else ()):
+            raw = spec if isinstance(spec, Mapping) and not ({"choose", "range"} & set(spec)) else {"model": spec}
+            label = f"{where}: field 'specialists.{name}.model'"
+            models = _choices(raw.get("model"), label, integer=False)
+            if models is None:
+                continue
+            if not all(isinstance(m, str) and m for m in models):
+                raise NetworkError(f"{label}: candidates must be model names, got {list(models)!r}")
+            found.append(SearchedNode(str(entry.get("id")), tuple(models), (1,), False, str(name)))
+        return found
 
     def _check_all(self, default_model: str | None) -> None:
         """Every candidate of every stage, with the other stages at their first option, builds a valid network."""
@@ -228,15 +256,21 @@ class SearchableNetwork:
             raise ValueError(f"config has {len(config)} choices, the network searches {len(self.stages)} nodes")
         data = copy.deepcopy(dict(self.raw))
         listed = "stages" if "stages" in data else "nodes"
-        by_id = {stage.node: (stage, choice) for stage, choice in zip(self.stages, config, strict=True)}
+        entries = {entry.get("id"): entry for entry in data[listed] if isinstance(entry, dict)}
         parts = []
-        for entry in data[listed]:
-            if isinstance(entry, dict) and entry.get("id") in by_id:
-                stage, choice = by_id[entry["id"]]
+        for stage, choice in zip(self.stages, config, strict=True):
+            entry = entries[stage.node]
+            if stage.specialist is not None:
+                spec = entry["specialists"][stage.specialist]
+                if isinstance(spec, dict) and "model" in spec:
+                    spec["model"] = choice.model
+                else:
+                    entry["specialists"][stage.specialist] = choice.model
+            else:
                 entry["model"] = choice.model
                 if stage.has_k:
                     entry["k"] = choice.samples
-                parts.append(f"{stage.node}={choice.model}" + (f"×{choice.samples}" if stage.has_k else ""))
+            parts.append(f"{stage.name}={choice.model}" + (f"×{choice.samples}" if stage.has_k else ""))
         data["name"] = f"{self.name}[{', '.join(parts)}]"
         return network_from_dict(data, source=self.source, default_model=default_model)
 
@@ -251,7 +285,7 @@ class SearchableNetwork:
     def space(self, cards: Mapping[str, ModelCard], unit: str = "primitive") -> Space:
         """The search space, priced per item in ``unit`` with ``cards`` (every model of :meth:`models`)."""
         cost = NetworkCost(self, cards, unit)
-        stages = tuple(Stage(s.node, tuple(cards[m] for m in s.models), s.samples, self.prompt_tokens,
+        stages = tuple(Stage(s.name, tuple(cards[m] for m in s.models), s.samples, self.prompt_tokens,
                              self.answer_tokens) for s in self.stages)
         return Space(stages, cost)
 
@@ -294,7 +328,9 @@ def node_owners(network: Network, searched: Sequence[str]) -> dict[str, int]:
         >>> node_owners(vote_network("m", 3), ["generate"])
         {'generate': 0, 'vote': 0}
     """
-    index = {node_id: i for i, node_id in enumerate(searched)}
+    index: dict[str, int] = {}
+    for i, node_id in enumerate(searched):
+        index.setdefault(node_id, i)  # a node searched in several ways (a route's specialists): its first stage
     by_id = {node.id: node for node in network.nodes}
     out: dict[str, int] = {}
     for node in network.nodes:
@@ -311,44 +347,84 @@ def node_owners(network: Network, searched: Sequence[str]) -> dict[str, int]:
     return out
 
 
+Pick = tuple[str, int]
+MAX_JOINT = 512
+"""Most joint options of the stages one node depends on that :class:`NetworkCost` checks exhaustively."""
+
+
 class NetworkCost:
-    """Prices a searchable network's stages per item in ``unit`` (see module docstring): the declared
-    cost of the nodes charged to a stage, the other stages at their most expensive option."""
+    """Prices a searchable network's stages per item in ``unit``: each node's declared cost is split
+    over the stages it depends on — exactly when it is a sum of one term per stage (a vote after a
+    searched sample, a route's specialists), else charged to one of them at the dearest options of
+    the others (an upper bound; see the module docstring)."""
 
     def __init__(self, searchable: SearchableNetwork, cards: Mapping[str, ModelCard], unit: str) -> None:
         if unit not in UNITS:
             raise ValueError(f"unknown budget unit {unit!r}; choose one of {', '.join(UNITS)}")
         self.searchable, self.cards, self._unit = searchable, dict(cards), unit
-        stages = searchable.stages
         self._sizes = searchable.sizes()
-        first = [(s.models[0], s.samples[0]) for s in stages]
-        reference = []
-        for i, stage in enumerate(stages):  # each stage's most expensive option, the others at their first
-            options = list(itertools.product(stage.models, stage.samples))
-            costs = [self._charged([*first[:i], o, *first[i + 1:]])[i] for o in options]
-            reference.append(options[max(range(len(options)), key=costs.__getitem__)])
-        self._table: dict[tuple[int, str, int], Fraction] = {}
-        for i, stage in enumerate(stages):
-            for option in itertools.product(stage.models, stage.samples):
-                self._table[(i, *option)] = self._charged([*reference[:i], option, *reference[i + 1:]])[i]
+        self._memo: dict[tuple[Pick, ...], dict[str, Fraction]] = {}
+        stages = searchable.stages
+        self._options: list[list[Pick]] = [list(itertools.product(s.models, s.samples)) for s in stages]
+        first = tuple(opts[0] for opts in self._options)
+        self._table: dict[tuple[int, str, int], Fraction] = {
+            (i, *o): Fraction(0) for i, opts in enumerate(self._options) for o in opts}
+        base = self._node_costs(first)
+        owners = node_owners(searchable.network(Config.of(*first)), [s.node for s in stages])
+        for node_id in base:
+            deps = [j for j, opts in enumerate(self._options)
+                    if any(self._node_costs(_with(first, j, o))[node_id] != base[node_id] for o in opts[1:])]
+            self._charge(node_id, deps, first, owners[node_id])
+
+    def _charge(self, node_id: str, deps: list[int], first: tuple[Pick, ...], owner: int) -> None:
+        """Add ``node_id``'s cost into the stage table (see the class docstring)."""
+        def cost(picks: tuple[Pick, ...]) -> Fraction:
+            return self._node_costs(picks)[node_id]
+
+        if not deps:
+            for o in self._options[owner]:
+                self._table[(owner, *o)] += cost(first)
+            return
+        # per dependency its cheapest option (the others at their first): a sum of per-stage terms is
+        # then split exactly, each term ≥ 0
+        ref = list(first)
+        for j in deps:
+            alone = {o: cost(_with(first, j, o)) for o in self._options[j]}
+            ref[j] = min(self._options[j], key=alone.__getitem__)
+        anchor = cost(tuple(ref))
+        terms = {j: {o: cost(_with(tuple(ref), j, o)) - anchor for o in self._options[j]} for j in deps}
+        joint = list(itertools.product(*(self._options[j] for j in deps)))
+        additive = len(joint) <= MAX_JOINT and all(
+            cost(_with_many(tuple(ref), deps, combo)) == anchor + sum(terms[j][o] for j, o in zip(deps, combo, strict=True))
+            for combo in joint)
+        if additive:
+            for j in deps:
+                for o in self._options[j]:
+                    self._table[(j, *o)] += terms[j][o] + (anchor if j == deps[0] else 0)
+            return
+        target = owner if owner in deps else deps[0]
+        others = [j for j in deps if j != target]
+        for o in self._options[target]:
+            picks = _with(tuple(ref), target, o)
+            self._table[(target, *o)] += max(cost(_with_many(picks, others, combo))
+                                             for combo in itertools.product(*(self._options[j] for j in others)))
+
+    def _node_costs(self, picks: tuple[Pick, ...]) -> dict[str, Fraction]:
+        """Each node's priced declared cost for one configuration (memoised)."""
+        if picks not in self._memo:
+            network = self.searchable.network(Config.of(*picks))
+            self._memo[picks] = {node_id: price(cost, self.cards, self._unit)
+                                 for node_id, cost in network.node_costs(self._sizes).items()}
+        return self._memo[picks]
 
     @property
     def unit(self) -> str:
         """Budget unit name."""
         return self._unit
 
-    def _charged(self, picks: Sequence[tuple[str, int]]) -> list[Fraction]:
-        """Per stage, the priced declared cost of the nodes charged to it, for one configuration."""
-        network = self.searchable.network(Config.of(*picks))
-        owners = node_owners(network, [s.node for s in self.searchable.stages])
-        out = [Fraction(0)] * len(self.searchable.stages)
-        for node_id, cost in network.node_costs(self._sizes).items():
-            out[owners[node_id]] += price(cost, self.cards, self._unit)
-        return out
-
     def stage_cost(self, stage: Stage, model: ModelCard, samples: int) -> Fraction:
         """The cost charged to ``stage`` when it runs ``model`` with ``samples`` samples."""
-        index = next(i for i, s in enumerate(self.searchable.stages) if s.node == stage.name)
+        index = next(i for i, s in enumerate(self.searchable.stages) if s.name == stage.name)
         key = (index, model.name, samples)
         if key not in self._table:
             raise KeyError(f"({model.name}, {samples}) is not a candidate of node {stage.name!r}")
@@ -356,4 +432,15 @@ class NetworkCost:
 
     def exact(self, config: Config) -> Fraction:
         """The exact declared cost per item of ``config`` (≤ the space's cost of it)."""
-        return sum(self._charged([(c.model, c.samples) for c in config]), Fraction(0))
+        return sum(self._node_costs(tuple((c.model, c.samples) for c in config)).values(), Fraction(0))
+
+
+def _with(picks: tuple[Pick, ...], index: int, option: Pick) -> tuple[Pick, ...]:
+    return (*picks[:index], option, *picks[index + 1:])
+
+
+def _with_many(picks: tuple[Pick, ...], indices: Sequence[int], options: Sequence[Pick]) -> tuple[Pick, ...]:
+    out = list(picks)
+    for i, o in zip(indices, options, strict=True):
+        out[i] = o
+    return tuple(out)

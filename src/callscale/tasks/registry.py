@@ -162,6 +162,12 @@ def _multiple_choice(name: str, slice_name: str, description: str) -> TaskFactor
     return make
 
 
+def _mixed_domains() -> Task:
+    from callscale.tasks.mixed import mixed_domains
+
+    return mixed_domains()
+
+
 def _gsm8k() -> Task:
     return Task(
         name="gsm8k",
@@ -252,5 +258,6 @@ for _name, _factory in {
     "boolq": _boolq,
     "fanoutqa": _fanoutqa,
     "generated_arithmetic": lambda: generated_arithmetic_task(300, seed=0),
+    "mixed_domains": _mixed_domains,
 }.items():
     register_task(_name, _factory)

@@ -25,8 +25,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -43,74 +42,8 @@ from callscale.primitives.world import TaskWorld
 from callscale.records import Request
 from callscale.structure import Cost
 from callscale.tasks.items import Item, Task
-from callscale.tasks.parsers import LETTERS, parse_choice, parse_number
-
-DOMAINS: tuple[tuple[str, str, str], ...] = (
-    ("physics", "mmlu_high_school_physics", "physics question:"),
-    ("arithmetic", "arithmetic", "arithmetic calculation:"),
-    ("medicine", "mmlu_professional_medicine", "medicine question:"),
-    ("history", "mmlu_high_school_world_history", "history question:"),
-    ("computing", "mmlu_college_computer_science", "computer science question:"),
-)
-"""(domain, shipped task, description label), in the order domains are added as k grows."""
-
-MC_TEMPLATE = "{question}\n\n{options}\n\nAnswer with the letter ({letters}) of the correct option."
-FREE_TEMPLATE = "Calculate: {question}\nReply with the number only."
-
-
-def system_prompt(domain: str) -> str:
-    """The specialist's system prompt.
-
-    Example:
-        >>> system_prompt("physics")
-        'You are an expert in physics. Answer the question.'
-    """
-    return f"You are an expert in {domain}. Answer the question."
-
-
-def _parse(text: str, choices: Sequence[str] | None) -> str | None:
-    return parse_choice(text, choices) if choices else parse_number(text)
-
-
-@dataclass(frozen=True, eq=False)
-class MixedTask(Task):
-    """A task mixing multiple-choice and free-form items: each item gets its own kind of prompt."""
-
-    def prompt(self, item: Item, permutation_seed: int | None = None) -> str:
-        """The multiple-choice template for items with options, the arithmetic one otherwise.
-
-        Example:
-            >>> mixed_task(2, 1).prompt(mixed_task(2, 1).items[1])
-            'Calculate: 50 - 5 * 6 =\\nReply with the number only.'
-        """
-        shown = self.displayed_choices(item, permutation_seed)
-        if shown is None:
-            return FREE_TEMPLATE.format(question=item.question)
-        letters = LETTERS[: len(shown)]
-        options = "\n".join(f"{letter}. {text}" for letter, text in zip(letters, shown, strict=True))
-        return MC_TEMPLATE.format(question=item.question, options=options,
-                                  letters=", ".join(letters[:-1]) + f" or {letters[-1]}")
-
-
-@cache
-def mixed_task(k: int, per_domain: int, c: int = 8) -> MixedTask:
-    """``per_domain`` items from each of the first ``k`` :data:`DOMAINS`, with domain and c-word description.
-
-    Example:
-        >>> len(mixed_task(3, 4))
-        12
-    """
-    from callscale.tasks import get_task
-
-    if not 1 <= k <= len(DOMAINS):
-        raise ValueError(f"the specialists example has 1 to {len(DOMAINS)} domains, got {k}")
-    items: list[Item] = []
-    for domain, source, label in DOMAINS[:k]:
-        for it in get_task(source).subset(per_domain, seed=0).items:
-            description = " ".join((label + " " + it.question).split()[:c])
-            items.append(Item(id=f"{domain}/{it.id}", question=it.question, answer=it.answer, choices=it.choices,
-                              metadata={"domain": domain, "description": description}))
-    return MixedTask("mixed_domains", tuple(items), MC_TEMPLATE, parser=_parse, sampling={"max_tokens": 8})
+from callscale.tasks.mixed import DOMAINS, mixed_task, system_prompt
+from callscale.tasks.parsers import LETTERS
 
 
 class SpecialistWorld:

@@ -106,3 +106,22 @@ def test_optimize_chooses_per_stage_among_catalogue_models(tmp_path: Path) -> No
     assert summary["configurations_within_budget"] == (2 * 2) ** 2  # (model, samples) per stage, two stages
     assert {stage["model"] for stage in summary["best"]["config"].values()} <= {"small", "big"}
     assert summary["test_score"] is not None
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(not _gemma_installed(), reason=f"Gemma 3 270M is not installed; run: {GEMMA_INSTALL}")
+def test_optimize_chooses_each_specialists_model_between_two_real_models(tmp_path: Path) -> None:
+    """The shipped specialists network: the physics and arithmetic specialists each choose SmolLM2 or
+    Gemma; every configuration is tried on real calls, priced in FLOPs with the models' true sizes."""
+    network = Path(__file__).parents[2] / "studies" / "specialists" / "specialists.yaml"
+    args = ["optimize", "--network", str(network), "--task", "mixed_domains", "--searcher", "grid", "--trials", "4",
+            "--train", "4", "--test", "2", "--budget-unit", "flops", "--budget", "1e15",
+            "--store", str(tmp_path / "s.sqlite"), "--json", "--quiet"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert out["trials"] == out["configurations_within_budget"] == 4 and out["test_score"] is not None
+    assert set(out["best"]["config"]) == {"route.physics", "route.arithmetic"}
+    assert out["best"]["measured_cost_per_item"] > 0 and out["best"]["declared_cost_per_item"] > 0
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and json.loads(again.stdout)["calls"]["made now"] == 0

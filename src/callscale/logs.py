@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from callscale.scaling.estimate import PoolItem
 from callscale.tasks.files import parser_named
+from callscale.tasks.loaders import json_objects
 from callscale.tasks.parsers import normalize_text
 
 CSV_COLUMNS = ("item_id", "sample", "answer", "gold")
@@ -82,15 +82,8 @@ def _text(path: Path) -> str:
 def _jsonl_items(path: Path) -> list[PoolItem]:
     items: list[PoolItem] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PoolFileError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise PoolFileError(f"{path}:{number}: expected an object with 'id', 'gold' and 'answers'")
+    for number, row in json_objects(_text(path).splitlines(), source=str(path), error=PoolFileError,
+                                    expected="an object with 'id', 'gold' and 'answers'"):
         for field in ("id", "gold", "answers"):
             if field not in row or row[field] is None or (field != "answers" and str(row[field]).strip() == ""):
                 raise PoolFileError(f"{path}:{number}: field {field!r}: missing")

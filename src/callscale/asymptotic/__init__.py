@@ -27,8 +27,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from callscale.lazy import lazy_face
 
 _EMPIRICAL = ("CANDIDATES", "Analysis", "ClassFit", "GrowthCheck", "SizeRow", "SlopeFit", "check_growth", "fit_classes",
               "growth_checks", "loglog_slope")
@@ -123,14 +124,4 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from callscale.costs import METRICS, call_passes
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'callscale.asymptotic' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_face('callscale.asymptotic', _HOMES, __all__, globals())

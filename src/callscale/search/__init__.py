@@ -24,8 +24,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from callscale.lazy import lazy_face
 
 # name → module that defines it
 _HOMES: dict[str, str] = {
@@ -172,14 +173,4 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'callscale.search' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_face('callscale.search', _HOMES, __all__, globals())

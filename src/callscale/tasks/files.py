@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +38,7 @@ from typing import Any
 import yaml
 
 from callscale.tasks.items import Item, Task
-from callscale.tasks.loaders import ItemRecord, TaskDataError, _read_text
+from callscale.tasks.loaders import ItemRecord, TaskDataError, _read_text, json_objects
 from callscale.tasks.parsers import AnswerParser, canonical_number, parse_choice, parse_exact, parse_number, parse_yes_no
 from callscale.tasks.scorers import Item as ScoredItem
 from callscale.tasks.scorers import exact_match, normalize_text, numeric_match
@@ -178,18 +177,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     text = _read_text(path)
     if path.name.removesuffix(".gz").endswith(".csv"):
         return _csv_rows(path, text)
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TaskDataError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(raw, dict):
-            raise TaskDataError(f"{path}:{number}: expected a JSON object, got {type(raw).__name__}")
-        rows.append((number, raw))
-    return rows
+    return list(json_objects(text.splitlines(), source=str(path)))
 
 
 def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:

@@ -19,7 +19,7 @@ import gzip
 import hashlib
 import importlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,32 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def json_objects(lines: Iterable[str], *, source: str, error: type[Exception] = TaskDataError,
+                 expected: str = "a JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON objects of JSONL ``lines`` with their line numbers, blank lines skipped; a line that is
+    not JSON, or not an object, raises ``error`` naming ``source`` and the line — the one reader of
+    JSONL rows (tasks, task files, answer logs).
+
+    Example:
+        >>> list(json_objects(['{"a": 1}', "", '{"b": 2}'], source="x.jsonl"))
+        [(1, {'a': 1}), (3, {'b': 2})]
+        >>> list(json_objects(["[1]"], source="x.jsonl"))
+        Traceback (most recent call last):
+        ...
+        callscale.tasks.loaders.TaskDataError: x.jsonl:1: expected a JSON object, got list
+    """
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(raw, dict):
+            raise error(f"{source}:{number}: expected {expected}, got {type(raw).__name__}")
+        yield number, raw
+
+
 def parse_jsonl(lines: Iterable[str], *, source: str = "<data>") -> tuple[Item, ...]:
     """Validate JSONL ``lines`` into items; errors name ``source``, the line number and the field.
 
@@ -125,15 +151,7 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<data>") -> tuple[Item, 
     """
     items: list[Item] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TaskDataError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(raw, dict):
-            raise TaskDataError(f"{source}:{number}: expected a JSON object, got {type(raw).__name__}")
+    for number, raw in json_objects(lines, source=source):
         try:
             record = ItemRecord.model_validate(raw)
         except ValidationError as exc:

@@ -3,9 +3,9 @@ module is imported on first use (``import callscale`` stays cheap; type checkers
 an ``if TYPE_CHECKING:`` block).
 
 Example:
-    >>> getattr_, dir_ = lazy_face("pkg", {"sqrt": "math", "math": "math"}, ["sqrt"], {})
+    >>> getattr_, dir_ = lazy_face("pkg", {"sqrt": "math", "math": "math"}, ["sqrt"], {})  # dir: public + loaded
     >>> getattr_("sqrt")(9.0), getattr_("math").pi > 3, dir_()
-    (3.0, True, ['sqrt'])
+    (3.0, True, ['math', 'sqrt'])
 """
 
 from __future__ import annotations

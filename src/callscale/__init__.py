@@ -62,16 +62,17 @@ _HOMES: dict[str, str] = {
     "fit_coverage_law": "callscale.scaling.laws.coverage",
     "analyze_pools": "callscale.scaling.analysis", "write_report": "callscale.report.vote_scaling",
     "register_law": "callscale.scaling.laws", "get_law": "callscale.scaling.laws", "law_names": "callscale.scaling.laws",
+    "BetaBinomialLaw": "callscale.scaling.laws.betabinomial", "beta_pass_at_k": "callscale.scaling.laws.betabinomial",
     # cost
     "costs": "callscale.costs",
 }
 
 __all__ = [
-    "AdaptiveVote", "Backend", "BackendError", "BackendSpec", "Batch", "Completion", "ConfigurationError", "Engine",
-    "Filter",
+    "AdaptiveVote", "Backend", "BackendError", "BackendSpec", "Batch", "BetaBinomialLaw", "Completion",
+    "ConfigurationError", "Engine", "Filter",
     "FilterVote", "Fuse", "Generate", "Item", "Knockout", "Ledger", "MapReduce", "Message", "ModelCard", "Network",
     "PoolSpec", "Request", "RetryPolicy", "Route", "Sample", "Sampling", "Select", "Store", "Task", "TaskWorld",
-    "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "builtin_catalogue",
+    "TransientError", "Usage", "Verify", "Vote", "analyze_pools", "backend_names", "beta_pass_at_k", "builtin_catalogue",
     "builtin_network", "collect_pools", "costs", "fit_chen_law", "fit_coverage_law", "get_law", "get_searcher",
     "get_task", "law_names", "load_catalogue", "load_network", "load_task", "mixture_accuracy", "network_from_dict",
     "open_backend", "open_models", "pass_at_k", "pool_vote_curve", "predict_vote_curve", "read_pool_jsonl",
@@ -111,6 +112,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from callscale.scaling.analysis import analyze_pools
     from callscale.scaling.estimate import pass_at_k, pool_vote_curve, read_pool_jsonl, subset_vote_curves
     from callscale.scaling.laws import get_law, law_names, register_law
+    from callscale.scaling.laws.betabinomial import BetaBinomialLaw, beta_pass_at_k
     from callscale.scaling.laws.chen import fit_chen_law
     from callscale.scaling.laws.coverage import fit_coverage_law
     from callscale.scaling.predict import predict_vote_curve

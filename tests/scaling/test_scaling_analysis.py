@@ -9,7 +9,7 @@ import pytest
 
 from callscale.scaling.analysis import VoteScaling, analyze_pools, summary_of
 from callscale.scaling.estimate import PoolItem, item_counts, subset_vote_curves
-from callscale.scaling.laws import ChenLaw, ShrinkageLaw
+from callscale.scaling.laws import ChenLaw, ShrinkageLaw, law_names
 from callscale.scaling.measured import measured_uncertainty
 from callscale.scaling.predict import predict_vote_curve
 from callscale.scaling.prior import fit_answer_prior
@@ -49,12 +49,14 @@ def test_measured_curve_follows_the_mixture() -> None:
 def test_every_registered_law_is_fitted_and_agrees_with_its_functions() -> None:
     pools = mixture_pools(120, 12, 0.5, 0.8, 0.35, seed=2)
     result = analyze_pools("mix", pools, fit_on=5, predict_to=30, n_boot=10)
-    assert [law.name for law in result.laws] == ["ours", "chen", "coverage"]
+    assert [law.name for law in result.laws] == law_names() == ["ours", "chen", "coverage", "beta", "beta_coverage"]
     first = [item_counts(p.answers[:5], p.gold) for p in pools]
     ks = np.array(result.predicted_k)
     expected = predict_vote_curve(first, ks, prior=fit_answer_prior(first), n_boot=10, seed=0)
     ours = result.law("ours")
-    assert ours.curve == expected.mean.tolist() and ours.lo == expected.lo.tolist()
+    widened = ShrinkageLaw().widen(expected.mean, expected.lo, expected.hi)  # the calibrated band around the curve
+    assert ours.curve == expected.mean.tolist() and ours.lo == widened[0].tolist() and ours.hi == widened[1].tolist()
+    assert all(a <= b for a, b in zip(ours.lo, expected.lo.tolist(), strict=True))
     assert (ours.k_star, ours.k_star_interval, ours.level) == (expected.k_star, [expected.k_star_lo,
                                                                                 expected.k_star_hi], 0.9)
     chen = result.law("chen")
@@ -109,7 +111,8 @@ def test_each_block_of_samples_is_fitted_on_its_own() -> None:
         assert block["mae_ours"] == pytest.approx(np.abs(ours.mean - measured).mean())
         assert block["mae_chen"] == pytest.approx(np.abs(chen - measured).mean())
         assert block["k_star"] == ours.k_star
-    assert list(result.blocks[0]) == ["offset", "mae_ours", "mae_chen", "k_star"]
+    assert list(result.blocks[0]) == ["offset", *(f"mae_{name}" for name in law_names() if name != "coverage"
+                                                    and name != "beta_coverage"), "k_star"]
     assert len({round(b["mae_ours"], 6) for b in result.blocks}) == 3  # different samples, different fits
     assert [b["offset"] for b in analyze_pools("mix", pools, fit_on=8, predict_to=15, n_boot=0).blocks] == [0]
 

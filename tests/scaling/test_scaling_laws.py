@@ -40,7 +40,7 @@ def test_ours_is_the_shrinkage_predictor() -> None:
     counts = [item_counts(p.answers[:5], p.gold) for p in data]
     ks = np.arange(1, 40)
     odd = ks[ks % 2 == 1]
-    law = ShrinkageLaw(fit_on=5, n_boot=15, seed=3).fit(data)
+    law = ShrinkageLaw(fit_on=5, n_boot=15, seed=3, band_scale=1.0).fit(data)
     expected = predict_vote_curve(counts, ks, prior=fit_answer_prior(counts), n_boot=15, seed=3, level=0.8,
                                   k_star_candidates=odd)
     assert law.predict(ks).tolist() == expected.mean.tolist()
@@ -87,10 +87,23 @@ def test_clone_keeps_the_options() -> None:
     assert again.options() == {**law.options(), "offset": 5} and type(again) is ShrinkageLaw
 
 
+def test_the_band_is_calibrated_around_the_curve() -> None:
+    data = pools(n=40, seed=4)
+    ks = np.arange(1, 30)
+    law = ShrinkageLaw(fit_on=5, n_boot=8, band_scale=1.0, penalty=0.3).fit(data)
+    assert law.scale == 1.0 and ShrinkageLaw(band_scale=None).scale == ShrinkageLaw.BAND_SCALE
+    mean = law.predict(ks)
+    lo, hi = law.band(ks)
+    law.band_scale = 1.5  # same bootstrap, half-widths × 1.5 around the curve, within [0, 1]
+    wide_lo, wide_hi = law.band(ks)
+    assert np.allclose(wide_lo, np.clip(mean - 1.5 * (mean - lo), 0, 1))
+    assert np.allclose(wide_hi, np.clip(mean + 1.5 * (hi - mean), 0, 1))
+
+
 def test_the_registry() -> None:
-    assert law_names()[:3] == ["ours", "chen", "coverage"]
+    assert law_names()[:5] == ["ours", "chen", "coverage", "beta", "beta_coverage"]
     assert get_law("ours") is ShrinkageLaw and get_law("coverage") is PassAtKLaw
-    with pytest.raises(KeyError, match="known: ours, chen, coverage"):
+    with pytest.raises(KeyError, match="known: ours, chen, coverage, beta"):
         get_law("nope")
     with pytest.raises(TypeError):
         register_law("bad", int)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from callscale.scaling.estimate import item_counts, read_pool_jsonl
+from callscale.scaling.laws import get_law, law_names
 from callscale.scaling.prior import fit_answer_prior
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,22 +32,37 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> object:
 def test_bench_evaluates_the_first_items_of_a_pool(bench: object, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench.main(["--pool", str(POOL), "--pool-items", "40", "--boot", "5"]) == 0  # type: ignore[attr-defined]
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("arithmetic"))
-    mae_ours, mae_chen = (float(x) for x in row.split()[1:3])
-    assert 0.0 < mae_ours < 0.2 and 0.0 < mae_chen < 0.2
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("scenario"))
+    row = next(line for line in lines if line.startswith("arithmetic"))
+
+    def cell(label: str) -> float:  # cells are right-aligned under their header
+        return float(row[: header.index(label) + len(label)].split()[-1])
+
+    mae_ours, mae_chen, mae_beta = (cell(f"MAE {law}") for law in ("ours", "Chen", "beta"))
+    assert 0.0 < mae_ours < 0.2 and 0.0 < mae_chen < 0.2 and 0.0 < mae_beta < 0.3
     assert "ours lower in" in out and "of 1 scenarios" in out
     # the K*-within-noise count agrees with the row's accuracy lost and the measured curve's noise
-    cells = row.split()
-    lost_ours, lost_chen, noise = float(cells[11]), float(cells[12]), float(cells[16])
-    within = next(line for line in out.splitlines() if "within the measured curve's noise" in line)
-    assert f"ours {int(lost_ours <= noise)}, Chen {int(lost_chen <= noise)} of 1" in within
+    lost = {law: cell(f"lost {law}") for law in ("ours", "Chen", "beta")}
+    noise = cell("meas ±")
+    within = next(line for line in lines if "within the measured curve's noise" in line)
+    assert ", ".join(f"{law} {int(v <= noise)}" for law, v in lost.items()) + " of 1" in within
+    # every registered law side by side, per task and overall, band coverage raw > calibrated
+    side = lines[lines.index(next(line for line in lines if line.startswith("every registered law"))):]
+    names = law_names()
+    assert all(f"MAE {get_law(n).short}" in side[1] for n in names)
+    overall = next(line for line in side if line.startswith("overall")).split()
+    assert len(overall) == 2 + 2 * len(names) and re.fullmatch(r"\d+%>\d+%", overall[3])  # ours has a band
+    assert "factor on the raw band's half-width" in side[-1] and "held out of the fit" in side[-2]
 
 
 def test_bench_simulates_pools_like_a_real_one(bench: object, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--pool", str(POOL), "--pool-items", "60", "--like", "2", "--boot", "5"]
     assert bench.main(args) == 0  # type: ignore[attr-defined]
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("arithmetic like #")]
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("arithmetic like #")]
     assert [r.split()[2] for r in rows] == ["#0", "#1"] and rows[0] != rows[1]
+    assert any(line.startswith("arithmetic like ") and line.split()[2] == "2" for line in out.splitlines())  # per task
     # drawn from the prior fitted on the pool: the simulated accuracy at K = 1 is close to the pool's
     counts = [item_counts(i.answers, i.gold) for i in read_pool_jsonl(POOL)[:60]]
     prior = fit_answer_prior(counts)

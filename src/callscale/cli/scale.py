@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,15 @@ def scale(
                                                           "measured and predicted, fit errors, calls); the report and "
                                                           "--json hold it all."),
     quiet: QuietOpt = False,
+    more: int = typer.Option(0, "--more", help="Then spend N further calls where they narrow the prediction most "
+                                              "(items whose vote at large K is still open), when the decision is "
+                                              "not settled (always with --more-target), and report before/after."),
+    more_target: int | None = typer.Option(None, "--more-target", help="With --more: narrow the band at this K "
+                                                                        "(default: the best-K interval)."),
+    more_cap: int | None = typer.Option(None, "--more-cap", help="With --more: at most this many samples per item "
+                                                                 "(default: 4 × --samples)."),
+    more_plan: str = typer.Option("targeted", "--more-plan", help="With --more: 'targeted' (in rounds, re-scored) "
+                                                                  "or 'uniform' (spread evenly, for comparison)."),
 ) -> None:
     """Vote accuracy vs number of calls K: measured (every K ≤ M, exactly), easy/hard breakdown, predicted
     from a few samples per item with bands and best K, and the cost in calls — written as an HTML report."""
@@ -95,6 +105,7 @@ def scale(
     from callscale.scaling.analysis import summary_of
 
     with user_errors():
+        extra = More.checked(more, more_target, more_cap, more_plan, samples, bool(pool))
         if pool:
             if task is not None or study is not None:
                 raise UserError("give one of --task, --study or --pool")
@@ -120,11 +131,13 @@ def scale(
         check_store(store_path)  # before the backend starts: a bad store is one line, nothing started
         analysis = {"fit_on": fit_on, "predict_to": predict_to, "n_boot": boot}
         results, meta = asyncio.run(_run(spec, parts, store_path, analysis, fail_share, show_progress=not quiet,
-                                         executor=where))
+                                         executor=where, more=extra))
         records = [r.to_dict() for r in results]  # serialised once: the report, the JSON and the terminal
-        for record, per_call in zip(records, meta.pop("cost_per_call"), strict=True):
+        for record, per_call, spent in zip(records, meta.pop("cost_per_call"), meta.pop("more"), strict=True):
             if per_call:
                 record["cost_per_call"] = per_call
+            if spent is not None:
+                record["more"] = spent
         path = write_report(records, report, title=f"Vote scaling — {study or task}")
     emit({"report": str(path), **meta, "parts": [summary_of(r) for r in records]}, as_json,
          lambda s: render(s, details, notes=not quiet))
@@ -181,22 +194,28 @@ def _world(parts: Parts) -> Any:
 
 
 async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict[str, int], fail_share: float,
-               *, show_progress: bool, executor: Executor | None = None) -> tuple[list[VoteScaling], dict[str, Any]]:
-    """Draw every part's pools through one backend and store, and analyse each."""
+               *, show_progress: bool, executor: Executor | None = None,
+               more: More | None = None) -> tuple[list[VoteScaling], dict[str, Any]]:
+    """Draw every part's pools through one backend and store, and analyse each (with ``more``: then draw
+    further samples where they narrow the prediction most, and analyse again)."""
     results = []
+    spent: list[dict[str, Any] | None] = []
     async with backend_and_store(spec, lambda: _world(parts), store_path, executor=executor) as (live, db):
         with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
             failures = Failures()
             per_call = []
             for part, loaded in parts:
                 engine = Engine(live, store=db, concurrency=spec.concurrency)
-                results.append(await _part(engine, part, loaded, analysis, show_progress, spec, live.name))
+                result = await _part(engine, part, loaded, analysis, show_progress, spec, live.name, more)
+                results.append(result[0])
+                spent.append(result[1])
                 per_call.append(cost_per_call(engine))
                 failures.add(engine)
                 record.summary["calls_made"] = failures.made
                 failures.verdict(fail_share, record)
     shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
-    return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown, "cost_per_call": per_call}
+    return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown, "cost_per_call": per_call,
+                     "more": spent}
 
 
 def cost_per_call(engine: Engine) -> dict[str, float]:
@@ -220,10 +239,13 @@ def cost_per_call(engine: Engine) -> dict[str, float]:
 
 
 async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[str, int], show_progress: bool,
-                spec: BackendSpec, backend_name: str) -> VoteScaling:
-    """One part: its pools (and logprobs route) drawn through ``engine``, then analysed."""
+                spec: BackendSpec, backend_name: str,
+                more: More | None = None) -> tuple[VoteScaling, dict[str, Any] | None]:
+    """One part: its pools (and logprobs route) drawn through ``engine``, then analysed; with ``more``, then
+    its further samples drawn and analysed again (the result: the analysis after, and what ``more`` did)."""
     from callscale.pools import collect_pools, top_logprobs
     from callscale.scaling.analysis import analyze_pools
+    from callscale.scaling.estimate import PoolItem
     from callscale.scaling.measured import letter_distribution
 
     pool_spec = part.spec
@@ -232,17 +254,36 @@ async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[st
         pools = await collect_pools(engine, loaded, pool_spec)
         tops = await top_logprobs(engine, loaded, pool_spec.model) if part.logprobs else None
     dists = None if tops is None else [letter_distribution(t.top, t.gold, t.letters) for t in tops]
+    settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
+                "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
+                "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
+                "backend": backend_name if spec.kind != "replay" else f"replay of {backend_name}"}
+
+    def analysed(pools: list[PoolItem]) -> VoteScaling:
+        return analyze_pools(part.name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
+                             n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings,
+                             calls=_calls(engine))
+
+    before = analysed(pools)
+    if more is None or not more.n:
+        return before, None
+    if more.target is None and before.decision.get("settled"):
+        return before, more.summary(before, before, 0, 0)
+    made = engine.stats.samples
+    with progress(engine, f"{more.n} more samples for {part.name}", show_progress, more.n):
+        pools = await more.draw(engine, loaded, pool_spec, pools, before)
+    after = analysed(pools)
+    return after, more.summary(before, after, more.n, engine.stats.samples - made)
+
+
+def _calls(engine: Engine) -> dict[str, Any]:
+    """The calls behind a part's pools so far: system calls, made now, from the store, failed."""
     nodes = engine.ledger.nodes()
     calls = {"full curve (system calls)": nodes["generate"].system.calls, "made now": engine.stats.samples,
              "from the store": engine.stats.cache_hits, "failed": engine.failed}
     if "logprobs" in nodes:
         calls["logprobs route (system calls)"] = nodes["logprobs"].system.calls
-    settings = {"model": pool_spec.model, "temperature": pool_spec.temperature,
-                "max_tokens": pool_spec.max_tokens or loaded.sampling.get("max_tokens"),
-                "permuted options": pool_spec.permute, "top_k/top_p/min_p": "0 / 1 / 0",
-                "backend": backend_name if spec.kind != "replay" else f"replay of {backend_name}"}
-    return analyze_pools(part.name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
-                         n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings, calls=calls)
+    return calls
 
 
 def render(summary: dict[str, Any], details: bool = False, notes: bool = True) -> None:
@@ -270,7 +311,7 @@ def part_lines(part: dict[str, Any]) -> list[str]:
     else:
         lines = [f"[bold]{escape(part['name'])}[/]: accuracy {part['accuracy_k1']:.3f} at K=1, {part['accuracy_kM']:.3f} "
                  f"at K={part['samples']}; measured best K {part['k_star_measured']} (no decision: see the report)"]
-    return lines + frontier_lines(part)
+    return lines + frontier_lines(part) + more_lines(part)
 
 
 def frontier_lines(part: dict[str, Any]) -> list[str]:
@@ -286,3 +327,125 @@ def frontier_lines(part: dict[str, Any]) -> list[str]:
     saved = 1 - calls / f["best_k"]
     return [f"  adaptive voting: {escape(cheapest['rule'])} reaches {reach} at {calls:.1f} calls per item "
             + (f"({saved * 100:.0f} % fewer)" if saved >= 0.005 else "(no fewer calls)")]
+
+
+def more_lines(part: dict[str, Any]) -> list[str]:
+    """One line on what ``--more`` did for the part (none without it)."""
+    m = part.get("more")
+    if not m:
+        return []
+    head = f"  --more {m['requested']}"
+    if not m["calls"]:
+        return [f"{head}: the decision was already settled; no more calls"]
+    b, a = m["before"], m["after"]
+    return [f"{head}: best K interval {_interval(b)} → {_interval(a)}; band at K={a['band_k']} "
+            f"±{b['half_width'] * 100:.1f} → ±{a['half_width'] * 100:.1f} points ({m['calls']} calls, {m['plan']})"]
+
+
+def _interval(view: dict[str, Any]) -> str:
+    lo, hi = view["k_star_interval"]
+    return f"{lo}–{hi}"
+
+
+@dataclass(frozen=True)
+class More:
+    """What ``--more`` asks: ``n`` further samples, spread by ``plan`` to narrow the band at ``target``
+    (``None``: the best-K interval), at most ``cap`` samples per item."""
+
+    n: int
+    target: int | None
+    cap: int
+    plan: str
+
+    @classmethod
+    def checked(cls, n: int, target: int | None, cap: int | None, plan: str, samples: int,
+                recorded: bool) -> More | None:
+        """The request, or ``None`` without one; a :class:`UserError` for what cannot be done."""
+        if n < 0:
+            raise UserError(f"--more must be ≥ 0, got {n}")
+        if plan not in ("targeted", "uniform"):
+            raise UserError(f"--more-plan must be 'targeted' or 'uniform', got {plan!r}")
+        if target is not None and target < 1:
+            raise UserError(f"--more-target must be ≥ 1, got {target}")
+        if n == 0:
+            if target is not None or cap is not None:
+                raise UserError("--more-target and --more-cap need --more N")
+            return None
+        if recorded:
+            raise UserError("--more draws new samples; recorded answers (--pool) have none to draw")
+        limit = min(MAX_SAMPLES, 4 * samples) if cap is None else cap
+        if not samples < limit <= MAX_SAMPLES:
+            raise UserError(f"--more-cap must lie above --samples {samples} and at most {MAX_SAMPLES}, got {limit}")
+        return cls(n, target, limit, plan)
+
+    def ks(self, before: VoteScaling) -> tuple[int, ...]:
+        """The K whose band the targeted plan narrows."""
+        from callscale.scaling.active import target_ks
+
+        if self.target is not None:
+            return target_ks(self.target, self.target)
+        return target_ks(*before.decision.get("k_star_interval", (31, 1001)))
+
+    async def draw(self, engine: Engine, task: Task, spec: PoolSpec, pools: list[Any],
+                   before: VoteScaling) -> list[Any]:
+        """``pools`` grown by :attr:`n` samples: targeted in rounds (re-scored on the new counts), or uniform.
+        An item's pool of S samples grown by m is its first S + m samples: the stored ones are reused."""
+        from callscale.scaling.active import round_sizes, targeted_plan, uniform_plan
+        from callscale.scaling.estimate import item_counts
+
+        if self.cap * len(pools) - sum(len(p.answers) for p in pools) < self.n:
+            raise UserError(f"--more {self.n} does not fit under --more-cap {self.cap} samples per item "
+                            f"for {len(pools)} items")
+        ks = self.ks(before)
+        rounds = round_sizes(self.n) if self.plan == "targeted" else [self.n]
+        for size in rounds:
+            counts = [item_counts(p.answers, p.gold) for p in pools]
+            ids = [p.id for p in pools]
+            have = [len(p.answers) for p in pools]
+            plan = (targeted_plan(counts, size, ids=ids, ks=ks, cap=self.cap, have=have) if self.plan == "targeted"
+                    else uniform_plan(counts, size, ids=ids, cap=self.cap, have=have))
+            pools = await _grow(engine, task, spec, pools, plan)
+        return pools
+
+    def summary(self, before: VoteScaling, after: VoteScaling, calls: int, made: int) -> dict[str, Any]:
+        """``--json``'s ``more``: what was asked, calls spent (``made_now``: not from the store), before/after."""
+        k = self.target if self.target is not None else _decision_k(before)
+        return {"requested": self.n, "calls": calls, "made_now": made, "plan": self.plan, "cap": self.cap,
+                "target_k": self.target, "before": _view(before, k), "after": _view(after, k)}
+
+
+async def _grow(engine: Engine, task: Task, spec: PoolSpec, pools: list[Any], plan: dict[str, int]) -> list[Any]:
+    """Each planned item's pool asked for its extra samples (the same Sample node, more samples)."""
+    from callscale.primitives import Candidates, ItemContext
+    from callscale.scaling.estimate import PoolItem
+
+    by_id = {item.id: item for item in task.items}
+
+    async def one(pool: PoolItem) -> PoolItem:
+        m = plan.get(pool.id, 0)
+        if not m:
+            return pool
+        node = replace(spec, samples=len(pool.answers) + m).sample_node()
+        drawn = await node.run(ItemContext(engine, task, by_id[pool.id]), [])
+        assert isinstance(drawn, Candidates)
+        return PoolItem(pool.id, pool.gold, tuple(drawn.answers))
+
+    return list(await asyncio.gather(*(one(p) for p in pools)))
+
+
+def _decision_k(record: VoteScaling) -> int:
+    """The K the decision sentence quotes the accuracy at (the largest what-if K ≤ 30)."""
+    shown = [w["k"] for w in record.decision.get("what_if", [])]
+    return max((k for k in shown if k <= 30), default=shown[-1] if shown else record.samples)
+
+
+def _view(record: VoteScaling, k: int) -> dict[str, Any]:
+    """A part's best-K interval, whether settled, and the band at the grid's largest K ≤ ``k`` (of the
+    prediction the decision uses: from every sample when there is one, else the primary law's)."""
+    main = record.law(record.primary)
+    lo, hi = (record.predicted_all_lo, record.predicted_all_hi) if record.predicted_all_lo else (main.lo, main.hi)
+    ks = record.predicted_k
+    i = max([j for j, kk in enumerate(ks) if kk <= k], default=0)
+    return {"settled": bool(record.decision.get("settled")),
+            "k_star_interval": list(record.decision.get("k_star_interval") or main.k_star_interval),
+            "band_k": ks[i], "band": [lo[i], hi[i]], "half_width": (hi[i] - lo[i]) / 2}

@@ -17,7 +17,7 @@ Example:
     >>> pools = [PoolItem(str(i), "4", ("4", "5", "4", "4", "5", "4")) for i in range(20)]
     >>> r = analyze_pools("demo", pools, fit_on=3, predict_to=9, n_boot=10)
     >>> round(r.measured[0], 6), [law.name for law in r.laws]
-    (0.666667, ['ours', 'chen', 'coverage'])
+    (0.666667, ['ours', 'chen', 'coverage', 'beta', 'beta_coverage'])
     >>> d = summary_of(r.to_dict())
     >>> round(d["accuracy_k1"], 6), "measured" in d, sorted(d["laws"]["chen"])[:3]
     (0.666667, False, ['error', 'k_star', 'k_star_interval'])
@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from callscale.scaling.adaptive_pools import adaptive_frontier
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.decision import decide
-from callscale.scaling.estimate import PoolItem
+from callscale.scaling.estimate import PoolItem, item_counts
 from callscale.scaling.grid import EXTEND_MAX
 from callscale.scaling.laws import CannotFit, ScalingLaw, ShrinkageLaw, get_law, law_names, prediction_ks
 from callscale.scaling.measured import logprob_curve, measure_pools
@@ -53,6 +53,7 @@ __all__ = [
     "VoteScaling",
     "analyze_pools",
     "block_predictions",
+    "fit_every_sample",
     "k_enough",
     "range_ks",
     "summary_of",
@@ -374,7 +375,8 @@ def analyze_pools(
     prior = main.prior_ if isinstance(main, ShrinkageLaw) else fit_answer_prior(main.counts_)
     identified = likelihood_range(main.counts_, range_ks(m, horizon), prior=prior, level=0.95)
     # Beyond the sampled K the best prediction uses every sample paid for, not only the first few.
-    everything = main.clone(fit_on=None).fit(pools) if fit_on < m and horizon > m else None
+    ragged = any(len(p.answers) > m for p in pools)
+    everything = fit_every_sample(main, pools) if (fit_on < m or ragged) and horizon > m else None
     k_star = main_result.k_star
     assert k_star is not None
     return VoteScaling(
@@ -400,6 +402,17 @@ def analyze_pools(
         frontier=adaptive_frontier(pools, name=name, orders=_frontier_orders(len(pools), m), seed=seed).to_dict()
         if frontier else None,
     )
+
+
+def fit_every_sample(law: ScalingLaw, pools: Sequence[PoolItem]) -> ScalingLaw:
+    """``law`` fitted again on every sample of every item: pools of unequal sizes (more samples drawn for
+    some items) each count all of their own, not only the smallest pool's size."""
+    again = law.clone(fit_on=None)
+    if len({len(p.answers) for p in pools}) == 1:
+        return again.fit(pools)
+    again.counts_ = [item_counts(p.answers, p.gold) for p in pools]
+    again._fit(again.counts_)
+    return again
 
 
 def _frontier_orders(items: int, samples: int) -> int:

@@ -103,19 +103,41 @@ class ScalingLaw(ABC):
     short: ClassVar[str] = ""
     target: ClassVar[str] = "vote"
     has_band: ClassVar[bool] = False
+    BAND_SCALE: ClassVar[float] = 1.0
+    """The calibration factor on the band's half-widths (measured by ``bench/scaling_prediction.py``)."""
 
     def __init__(self, *, fit_on: int | None = None, offset: int = 0, seed: int = 0, n_boot: int = 0,
-                 level: float = 0.9) -> None:
+                 level: float = 0.9, band_scale: float | None = None) -> None:
         self.fit_on = fit_on
         self.offset = offset
         self.seed = seed
         self.n_boot = n_boot
         self.level = level
+        self.band_scale = band_scale
 
     def options(self) -> dict[str, Any]:
         """The constructor's options (for :meth:`clone`)."""
         return {"fit_on": self.fit_on, "offset": self.offset, "seed": self.seed, "n_boot": self.n_boot,
-                "level": self.level}
+                "level": self.level, "band_scale": self.band_scale}
+
+    @property
+    def scale(self) -> float:
+        """The factor the band's half-widths are multiplied by: ``band_scale``, else the class's
+        calibrated ``BAND_SCALE`` (1.0: the raw band)."""
+        return type(self).BAND_SCALE if self.band_scale is None else float(self.band_scale)
+
+    def widen(self, mean: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """The raw band (lo, hi) around ``mean`` with each half-width times :attr:`scale`, within [0, 1].
+
+        >>> class Half(ScalingLaw):
+        ...     _fit = predict = None
+        >>> [v.round(6).tolist() for v in Half(band_scale=2.0).widen([0.5], [0.4], [0.55])]
+        [[0.3], [0.6]]
+        """
+        m, low, high = (np.asarray(v, dtype=float) for v in (mean, lo, hi))
+        c = self.scale
+        return (np.clip(m - c * np.maximum(m - low, 0.0), 0.0, 1.0),
+                np.clip(m + c * np.maximum(high - m, 0.0), 0.0, 1.0))
 
     def clone(self, **changes: Any) -> Self:
         """An unfitted law with the same options but ``changes``."""

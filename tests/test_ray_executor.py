@@ -58,6 +58,8 @@ def test_scale_on_ray_gives_the_local_numbers(tmp_path: Path) -> None:
 
     local, on_ray = scale("local.sqlite"), scale("ray.sqlite", "--executor", "ray")
     assert on_ray["curves"]["measured"] == local["curves"]["measured"]
+    # the analysis's independent fits (cross-validation folds, replicates) ran as Ray tasks: same numbers
+    assert on_ray["curves"]["laws"] == local["curves"]["laws"] and on_ray["decision"] == local["decision"]
 
 
 async def test_a_worker_killed_mid_run_loses_nothing(tmp_path: Path) -> None:
@@ -87,6 +89,66 @@ async def test_a_worker_killed_mid_run_loses_nothing(tmp_path: Path) -> None:
     local = Engine(SimulatedBackend(lambda r: {"4": 0.7, "5": 0.3}, max_n=1))
     same = await local.complete_many(asks)
     assert [c.text for g in got for c in g] == [c.text for g in same for c in g]  # same samples (seeds)
+
+
+def test_the_wire_keeps_requests_and_completions() -> None:
+    import pickle
+
+    from callscale.backends.base import Batch
+    from callscale.executors.ray import _dumps
+    from callscale.records import Completion, TokenLogprob, Usage
+
+    chat = Request.chat("m", "2+2?", system="terse", temperature=0.5, stop=["\n"], logprobs=True, top_logprobs=2,
+                        extra={"cache_prompt": False}, facts={"task": "sums", "item": "q1"})
+    plain = Request.completion("base", "Q: 2+2?\nA:", max_tokens=4)
+    for r in (chat, plain):
+        r.key("b")  # cached derived values are not sent, and the copy derives the same
+    sent = [(chat, 0, 2), (chat, 2, 1), (plain, 0, 1)]
+    got = pickle.loads(_dumps(sent))
+    assert got == sent and got[0][0] is got[1][0]  # a request shared by several batches travels once
+    for (a, _, _), (b, _, _) in zip(sent, got, strict=True):
+        assert b.key("b") == a.key("b") and b.identity_json == a.identity_json and dict(b.facts) == dict(a.facts)
+        assert b.seed_for(3) == a.seed_for(3)
+    assert Batch(*got[0]).seed == Batch(*sent[0]).seed
+    done = [[Completion("4", 0, Usage(5, 1), "stop", 0.25, (TokenLogprob("4", -0.1, (("4", -0.1), ("5", -2.3))),))],
+            ("error", "TransientError", "busy", 1.5)]
+    assert pickle.loads(_dumps(done)) == done
+
+
+async def test_calls_go_in_groups_and_replies_in_batches_with_the_local_samples_and_failures() -> None:
+    def _opener():  # type: ignore[no-untyped-def]  # defined here: Ray ships it to the workers by value
+        from callscale.backends.base import BackendError
+        from callscale.backends.simulated import Faults
+
+        def respond(r: Request) -> dict[str, float]:
+            if "bad" in r.text:
+                raise BackendError("no answer for this one")
+            return {"4": 0.6, "5": 0.3, "6": 0.1}
+
+        class Uneven(SimulatedBackend):  # calls of one group end at different times
+            async def generate(self, batch):  # type: ignore[no-untyped-def]
+                await asyncio.sleep(0.002 * (batch.request.identity_digest % 7))
+                return await SimulatedBackend.generate(self, batch)
+
+        @contextlib.asynccontextmanager
+        async def opened() -> AsyncIterator[SimulatedBackend]:
+            yield Uneven(respond, max_n=2, concurrency=16, faults=Faults(rate=0.2))
+
+        return opened()
+
+    asks = [(Request.chat("m", f"{'bad' if i % 10 == 3 else 'q'}{i}"), 3) for i in range(40)]
+    async with ray_backend(_opener, workers=2) as backend:
+        engine = Engine(backend)
+        engine.retry = type(engine.retry)(attempts=20, base_s=0.001, max_s=0.01)
+        got = await engine.complete_many(asks)
+    local = Engine(SimulatedBackend(lambda r: {"4": 0.6, "5": 0.3, "6": 0.1}, max_n=2))
+    same = await local.complete_many([(r, k) for r, k in asks if "bad" not in r.text])
+    kept = [g for (r, _), g in zip(asks, got, strict=True) if "bad" not in r.text]
+    assert [c.text for g in kept for c in g] == [c.text for g in same for c in g]  # same samples (seeds)
+    failed = [g for (r, _), g in zip(asks, got, strict=True) if "bad" in r.text]
+    assert all(c.error == "no answer for this one" for g in failed for c in g) and engine.stats.failures == 12
+    assert engine.stats.retries > 0  # the faults came back as transient errors and were retried
+    assert backend.round_trips < engine.stats.requests  # calls asked together went in one Ray call
 
 
 def test_optimize_on_ray_gives_the_local_search_and_a_rerun_pays_nothing(tmp_path: Path) -> None:

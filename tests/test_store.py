@@ -85,3 +85,23 @@ def test_flush_writes_every_row_once_across_multi_row_statements(tmp_path: Path,
     assert [c.text for c in store.pool(requests[-1].key("b"), 3)][:2] == [f"t{n_pools - 1}.0", f"t{n_pools - 1}.1"]
     assert {s.request.identity_json for s in store.samples()} == {r.identity_json for r in requests}
     store.close()
+
+
+def test_the_request_keys_remembered_stay_bounded_and_forgetting_is_harmless(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A million-call sweep must not grow the driver's memory: the set of written request keys is cleared
+    past a bound; a request written again after that is ignored by the database."""
+    import callscale.store as store_module
+
+    monkeypatch.setattr(store_module, "KNOWN_REQUESTS_MAX", 3)
+    store = Store(tmp_path / "s.sqlite")
+    requests = [Request.chat("m", f"q{i}") for i in range(10)]
+    for request in requests:
+        store.add("b", request, [Completion(index=0, text="a", usage=Usage(3, 1))])
+        store.flush()
+        assert len(store._known_requests) <= 3
+    for request in requests:  # forgotten or not, each pool gets its second sample
+        store.add("b", request, [Completion(index=1, text="b", usage=Usage(3, 1))])
+    store.flush()
+    assert [len(store.pool(r.key("b"), 5)) for r in requests] == [2] * 10
+    store.close()

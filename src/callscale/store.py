@@ -103,6 +103,7 @@ WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of WAL at 4 KiB pages before SQLite copi
 # What one row's values can raise (a value SQLite cannot bind or encode); anything else is the database's.
 _ROW_ERRORS = (sqlite3.DataError, sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, ValueError,
                OverflowError, TypeError)
+KNOWN_REQUESTS_MAX = 100_000  # request keys remembered as written (INSERT OR IGNORE makes forgetting safe)
 _ROWS_PER_INSERT = 100  # 9 columns × 100 rows stays under SQLite's oldest limit of 999 variables
 
 
@@ -381,6 +382,8 @@ class Store:
             except BaseException:
                 self._requeue(requests, pending, failures)
                 raise
+            if len(self._known_requests) + len(requests) > KNOWN_REQUESTS_MAX:
+                self._known_requests.clear()  # memory stays bounded; a request row written again is ignored
             self._known_requests.update(requests)
 
     def _write(self, requests: dict[str, tuple[str, str, str, str]], rows: list[tuple[Any, ...]],

@@ -17,7 +17,7 @@ from callscale.report.vote_scaling import render_html, summary_lines, write_repo
 from callscale.scaling.adaptive_pools import adaptive_frontier
 from callscale.scaling.analysis import VoteScaling, analyze_pools, summary_of
 from callscale.scaling.estimate import PoolItem
-from callscale.scaling.laws import ChenLaw, register_law, unregister_law
+from callscale.scaling.laws import ChenLaw, get_law, law_names, register_law, unregister_law
 
 
 def mixture_pools(n: int, m: int, seed: int = 0) -> list[PoolItem]:
@@ -194,5 +194,6 @@ def test_a_registered_law_appears_in_the_record_and_the_report() -> None:
     assert all("mae_chen2" in b for b in d["blocks"])
     shown = dict(report._prediction_rows(d))  # the rows of the collapsed "Prediction laws compared"
     assert "best K by Chen again" in shown
-    assert "MAE of the predicted curve, K ≤ M (ours / Chen et al.'s law / Chen again)" in shown
+    labels = " / ".join(get_law(name).label for name in law_names() if get_law(name).target == "vote")
+    assert f"MAE of the predicted curve, K ≤ M ({labels} / Chen again)" in shown
     assert "MAE Chen again" in report._blocks(d)

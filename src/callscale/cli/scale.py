@@ -206,7 +206,8 @@ async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict
             per_call = []
             for part, loaded in parts:
                 engine = Engine(live, store=db, concurrency=spec.concurrency)
-                result = await _part(engine, part, loaded, analysis, show_progress, spec, live.name, more)
+                result = await _part(engine, part, loaded, analysis, show_progress, spec, live.name, more,
+                                     mapper=_mapper(executor))
                 results.append(result[0])
                 spent.append(result[1])
                 per_call.append(cost_per_call(engine))
@@ -216,6 +217,18 @@ async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict
     shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
     return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown, "cost_per_call": per_call,
                      "more": spent}
+
+
+def _mapper(executor: Executor | None) -> Any:
+    """Where the analysis's independent fits run: Ray tasks under ``--executor ray``, else the default
+    (local processes when the work is large)."""
+    if executor is None or executor.kind != "ray":
+        return None
+    import functools
+
+    from callscale.executors.ray import ray_map
+
+    return functools.partial(ray_map, address=executor.address)
 
 
 def cost_per_call(engine: Engine) -> dict[str, float]:
@@ -240,7 +253,7 @@ def cost_per_call(engine: Engine) -> dict[str, float]:
 
 async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[str, int], show_progress: bool,
                 spec: BackendSpec, backend_name: str,
-                more: More | None = None) -> tuple[VoteScaling, dict[str, Any] | None]:
+                more: More | None = None, mapper: Any = None) -> tuple[VoteScaling, dict[str, Any] | None]:
     """One part: its pools (and logprobs route) drawn through ``engine``, then analysed; with ``more``, then
     its further samples drawn and analysed again (the result: the analysis after, and what ``more`` did)."""
     from callscale.pools import collect_pools, top_logprobs
@@ -262,7 +275,7 @@ async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[st
     def analysed(pools: list[PoolItem]) -> VoteScaling:
         return analyze_pools(part.name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
                              n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings,
-                             calls=_calls(engine))
+                             calls=_calls(engine), mapper=mapper)
 
     before = analysed(pools)
     if more is None or not more.n:

@@ -5,11 +5,13 @@ The driver keeps everything that must be single: the store (the one source of tr
 no sample is paid twice, across drivers too), the ledger and the rate limiters (the driver sends
 every call, so a limit is cluster-wide by construction). :class:`RayBackend` is an ordinary
 :class:`~callscale.backends.base.Backend` to the engine: its name, ``max_n`` and cards are the
-replicas', so pools, seeds and numbers are the same as a local run's. Calls are sharded by sample
-pool (a pool's calls go to one actor, where its prompt stays cached) and sent in small groups per
-event-loop turn, so one Ray round trip carries many calls. A worker that dies fails its calls in
-flight as transient: the engine retries them, Ray restarts the actor, and its claims expire if the
-driver died too.
+replicas', so pools, seeds and numbers are the same as a local run's. The calls queued in one
+event-loop turn go out together, to the least busy actor (a pool's samples asked at once go to one
+replica, where its prompt stays cached), as one pickled message: one Ray call, and one object, per
+group rather than per call. The worker answers as its calls end, in batches (every call ended since
+its last reply), so a slow call holds back no other; calls that come back together go out together
+again, so groups stay large. A worker that dies fails its calls still out as transient: the engine
+retries them, Ray restarts the actor, and its claims expire if the driver died too.
 
 Ray is optional (``pip install 'callscale[ray]'``) and imported only here. For a local cluster this
 module binds Ray to 127.0.0.1; with an address (``--ray-address`` or ``RAY_ADDRESS``) it joins that
@@ -20,11 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import dataclasses
+import io
 import logging
 import os
+import pickle
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from operator import attrgetter
 from typing import Any
 
 from callscale.backends.base import (
@@ -36,12 +41,70 @@ from callscale.backends.base import (
     MalformedReply,
     TransientError,
 )
-from callscale.records import Completion, ModelCard
+from callscale.records import Completion, Message, ModelCard, Request, Sampling, TokenLogprob, Usage
 
 INSTALL = "pip install 'callscale[ray]'"
 Opener = Callable[[], AbstractAsyncContextManager[Backend]]
 _ERRORS: dict[str, type[BackendError]] = {"TransientError": TransientError, "MalformedReply": MalformedReply,
                                           "AuthenticationError": AuthenticationError, "BackendError": BackendError}
+
+
+# The wire: a round trip's batches (and their completions) travel as one pickle made here, not as
+# objects for Ray to pickle: the records are frozen, slotted dataclasses whose own pickling reads
+# ``dataclasses.fields`` per object, which costs more driver time than the call itself. A request
+# goes as plain tuples (and the seed digest already computed, not the identity text it comes from).
+_SAMPLING_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(Sampling)))
+_SAMPLINGS: dict[tuple[Any, ...], Sampling] = {}
+
+
+def _request(cls: type[Request], model: str, messages: tuple[tuple[str, str], ...] | None, prompt: str | None,
+             sampling: tuple[Any, ...], extra: Any, facts: Any, digest: int | None) -> Request:
+    settings = _SAMPLINGS.get(sampling)
+    if settings is None:
+        if len(_SAMPLINGS) >= 4096:
+            _SAMPLINGS.clear()
+        settings = _SAMPLINGS[sampling] = Sampling(*sampling)
+    out = object.__new__(cls)
+    state = out.__dict__
+    state["model"] = model
+    state["messages"] = None if messages is None else tuple([Message(r, c) for r, c in messages])
+    state["prompt"], state["sampling"], state["extra"], state["facts"] = prompt, settings, extra, facts
+    if digest is not None:
+        state["identity_digest"] = digest
+    return out
+
+
+def _reduce_request(r: Request) -> tuple[Any, ...]:
+    messages = None if r.messages is None else tuple([(m.role, m.content) for m in r.messages])
+    return _request, (type(r), r.model, messages, r.prompt, _SAMPLING_FIELDS(r.sampling), r.extra, r.facts,
+                      r.__dict__.get("identity_digest"))
+
+
+def _by_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    get = attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        return cls, get(obj)
+
+    return reduce
+
+
+_REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    cls: _by_fields(cls) for cls in (Batch, Message, Sampling, Completion, Usage, TokenLogprob)}
+_REDUCERS[Request] = _reduce_request  # exact types: a subclass is pickled as usual
+
+
+def _dumps(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
+def _failure(exc: BackendError) -> tuple[str, str, str, float | None]:
+    kind = next((n for n, cls in _ERRORS.items() if type(exc) is cls), "BackendError")
+    return ("error", kind, str(exc), getattr(exc, "retry_after", None))
 
 
 def import_ray() -> Any:
@@ -91,18 +154,48 @@ class _Worker:
         backend = await self._open()
         return backend.name, backend.max_n, backend.concurrency, {m: backend.card(m) for m in models}
 
-    async def generate_many(self, batches: list[Batch]) -> list[Any]:
-        """Every batch's completions, or ``("error", kind, message, retry_after)`` for a failed one."""
+    async def run(self, payload: bytes) -> AsyncIterator[bytes]:
+        """The results of the batches in ``payload`` (see :func:`_dumps`) as they come: each reply is
+        a list of ``(position, completions)`` or ``(position, ("error", kind, message, retry_after))``
+        of the calls that ended since the last one, so a slow call holds back no other."""
         backend = await self._open()
+        batches = [Batch(request, start, n) for request, start, n in pickle.loads(payload)]
+        ended: list[tuple[int, Any]] = []
+        now: Callable[[Batch], list[Completion] | None] | None = getattr(backend, "generate_now", None)
+        waits: list[int] = []
+        for i, batch in enumerate(batches):
+            got = None
+            if now is not None:
+                with contextlib.suppress(BackendError):  # generate() below raises it again, as it would locally
+                    got = now(batch)
+            if got is None:
+                waits.append(i)
+            else:
+                ended.append((i, got))
+        if not waits:
+            yield _dumps(ended)
+            return
+        woken = asyncio.Event()
 
-        async def one(batch: Batch) -> Any:
+        async def one(i: int) -> None:
+            result: Any
             try:
-                return await backend.generate(batch)
+                result = await backend.generate(batches[i])
             except BackendError as exc:
-                kind = next((n for n, cls in _ERRORS.items() if type(exc) is cls), "BackendError")
-                return ("error", kind, str(exc), getattr(exc, "retry_after", None))
+                result = _failure(exc)
+            ended.append((i, result))  # the list of now: the reply being gathered
+            woken.set()
 
-        return list(await asyncio.gather(*(one(b) for b in batches)))
+        calls = [asyncio.ensure_future(one(i)) for i in waits]  # held here until every one has ended
+        left = len(batches)
+        while left:
+            while not ended:
+                woken.clear()
+                await woken.wait()
+            part, ended = ended, []
+            left -= len(part)
+            yield _dumps(part)
+        del calls
 
     def where(self) -> tuple[str, int]:
         """The Ray node and process this worker runs in."""
@@ -129,8 +222,10 @@ class RayBackend:
         self.name = name
         self.max_n = max_n
         self.concurrency = concurrency * len(actors)
+        self._each = max(1, concurrency)  # calls one replica takes at once
         self._cards = cards
-        self._pending: list[list[tuple[Batch, asyncio.Future[list[Completion]]]]] = [[] for _ in actors]
+        self._pending: list[tuple[Batch, asyncio.Future[list[Completion]]]] = []
+        self._busy = [0] * len(actors)  # calls in flight per actor
         self._scheduled = False
         self._trips: set[asyncio.Future[None]] = set()
         self.round_trips = 0
@@ -138,50 +233,65 @@ class RayBackend:
     def card(self, model: str) -> ModelCard:
         return self._cards.get(model) or ModelCard(model, params=0)
 
-    def shard(self, batch: Batch) -> int:
-        """The actor of ``batch``: by its pool, so a pool's calls go to one replica."""
-        digest = hashlib.blake2b(batch.request.identity_json.encode(), digest_size=4).digest()
-        return int.from_bytes(digest, "big") % len(self.actors)
-
     async def generate(self, batch: Batch) -> list[Completion]:
         future: asyncio.Future[list[Completion]] = asyncio.get_running_loop().create_future()
-        self._pending[self.shard(batch)].append((batch, future))
+        self._pending.append((batch, future))
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._send)
         return await future
 
     def _send(self) -> None:
-        """Send each actor the calls queued for it this loop turn, in one round trip."""
+        """Send the calls queued this loop turn, in one round trip per actor used: to the least busy
+        actor up to its replica's concurrency, the rest likewise (all to the least busy when every
+        one is full). Calls queued together stay together (a pool's samples asked at once go to one
+        replica), and calls that come back together go out together again, so round trips stay few
+        and large instead of splitting across actors on every turn."""
         self._scheduled = False
-        for i, queued in enumerate(self._pending):
-            if queued:
-                self._pending[i] = []
-                trip = asyncio.ensure_future(self._round_trip(self.actors[i], queued))
-                self._trips.add(trip)  # held until done (the loop keeps only weak references)
-                trip.add_done_callback(self._trips.discard)
+        queued, self._pending = self._pending, []
+        busy, start = self._busy, 0
+        while start < len(queued):
+            actor = min(range(len(busy)), key=busy.__getitem__)
+            room = self._each - busy[actor]
+            end = len(queued) if room <= 0 else min(len(queued), start + room)
+            trip = asyncio.ensure_future(self._round_trip(actor, queued[start:end]))
+            busy[actor] += end - start
+            self._trips.add(trip)  # held until done (the loop keeps only weak references)
+            trip.add_done_callback(self._trips.discard)
+            start = end
 
-    async def _round_trip(self, actor: Any, queued: list[tuple[Batch, asyncio.Future[list[Completion]]]]) -> None:
+    async def _round_trip(self, actor: int, queued: list[tuple[Batch, asyncio.Future[list[Completion]]]]) -> None:
         self.round_trips += 1
+        left = len(queued)
         try:
-            results = await actor.generate_many.remote([b for b, _ in queued])
-        except Exception as exc:  # the actor died (or Ray failed): every call of the trip may be retried
+            async for part in self.actors[actor].run.options(num_returns="streaming").remote(
+                    _dumps([(b.request, b.start, b.n) for b, _ in queued])):
+                ended = pickle.loads(await part)
+                left -= len(ended)
+                self._busy[actor] -= len(ended)
+                for i, result in ended:
+                    _settle(queued[i][1], result)
+        except Exception as exc:  # the actor died (or Ray failed): its calls still out may be retried
             for _, future in queued:
                 if not future.done():
                     future.set_exception(TransientError(f"Ray worker failed ({type(exc).__name__})"))
-            return
-        for (_, future), result in zip(queued, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, tuple) and result and result[0] == "error":
-                _, kind, message, retry_after = result
-                cls = _ERRORS.get(kind, BackendError)
-                future.set_exception(cls(message, retry_after) if issubclass(cls, TransientError) else cls(message))
-            else:
-                future.set_result(result)
+        finally:
+            self._busy[actor] -= left
 
     async def aclose(self) -> None:
         return None
+
+
+def _settle(future: asyncio.Future[list[Completion]], result: Any) -> None:
+    """Give ``future`` the completions of its call, or its failure as the backend's exception."""
+    if future.done():
+        return
+    if isinstance(result, tuple) and result and result[0] == "error":
+        _, kind, message, retry_after = result
+        cls = _ERRORS.get(kind, BackendError)
+        future.set_exception(cls(message, retry_after) if issubclass(cls, TransientError) else cls(message))
+    else:
+        future.set_result(result)
 
 
 @contextlib.asynccontextmanager
@@ -206,3 +316,27 @@ async def ray_backend(opener: Opener, *, workers: int | None = None, models: tup
         for actor in actors:
             with contextlib.suppress(Exception):
                 ray.kill(actor)
+
+
+
+def ray_map(fn: Callable[[Any], Any], items: Any, *, address: str | None = None) -> list[Any]:
+    """``fn`` over ``items`` (any iterable) as Ray tasks (one CPU each), the results in order: a
+    :data:`~callscale.scaling.prior.Mapper` for the analysis's independent fits (bootstrap replicates,
+    cross-validation folds), which give the same numbers wherever they run. Uses the cluster Ray is
+    connected to, else joins or starts one as :func:`connect` does; ``fn`` is put in the object store
+    once and shared by the tasks. When no CPU of the cluster is free, they run here instead."""
+    todo = list(items)
+    if not todo:
+        return []
+    ray = connect(address)
+    if ray.available_resources().get("CPU", 0.0) < 1.0:
+        # every CPU is held (e.g. by the workers of a run still open): tasks would wait for ever, so the
+        # fits run here — the same numbers, as the fits are independent and seeded
+        return [fn(item) for item in todo]
+
+    def apply(shared: Callable[[Any], Any], item: Any) -> Any:
+        return shared(item)
+
+    task = ray.remote(num_cpus=1)(apply)
+    fn_ref = ray.put(fn)
+    return list(ray.get([task.remote(fn_ref, item) for item in todo]))

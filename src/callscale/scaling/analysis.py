@@ -39,7 +39,7 @@ from callscale.scaling.estimate import PoolItem, item_counts
 from callscale.scaling.grid import EXTEND_MAX
 from callscale.scaling.laws import CannotFit, ScalingLaw, ShrinkageLaw, get_law, law_names, prediction_ks
 from callscale.scaling.measured import logprob_curve, measure_pools
-from callscale.scaling.prior import fit_answer_prior
+from callscale.scaling.prior import Mapper, fit_answer_prior
 from callscale.scaling.theory import DIRECT_MAX, AnswerDistribution
 
 IntArray = NDArray[np.int64]
@@ -269,7 +269,7 @@ def law_result(name: str, law: ScalingLaw, ks: ArrayLike, measured: ArrayLike) -
 
 def _fit_laws(
     pools: Sequence[PoolItem], names: Sequence[str], fit_on: int, measured: ArrayLike, predicted_k: IntArray,
-    *, n_boot: int, seed: int,
+    *, n_boot: int, seed: int, mapper: Mapper | None = None,
 ) -> tuple[dict[str, ScalingLaw], list[LawResult]]:
     """Every law in ``names`` fitted (vote laws on the first ``fit_on`` samples, coverage laws on all)
     and its result; a law that cannot fit these pools is reported with its reason."""
@@ -279,7 +279,8 @@ def _fit_laws(
     for name in names:
         cls = get_law(name)
         vote = cls.target == "vote"
-        law = cls(fit_on=fit_on if vote else None, seed=seed, n_boot=n_boot)
+        extra: dict[str, Any] = {"mapper": mapper} if mapper is not None and issubclass(cls, ShrinkageLaw) else {}
+        law = cls(fit_on=fit_on if vote else None, seed=seed, n_boot=n_boot, **extra)
         try:
             law.fit(pools)
         except CannotFit as exc:
@@ -358,16 +359,19 @@ def analyze_pools(
     laws: Sequence[str] | None = None,
     primary: str = PRIMARY_LAW,
     frontier: bool = True,
+    mapper: Mapper | None = None,
 ) -> VoteScaling:
     """Measured, explained and predicted vote scaling of one task's pools (see module docstring);
     ``laws`` are the registered laws to fit (default: all), ``primary`` the one the summary leads with;
-    ``frontier`` adds the adaptive-voting frontier (:meth:`~callscale.scaling.adaptive_pools.AdaptiveFrontier.to_dict`)."""
+    ``frontier`` adds the adaptive-voting frontier (:meth:`~callscale.scaling.adaptive_pools.AdaptiveFrontier.to_dict`);
+    ``mapper`` runs the independent fits of our law (bootstrap replicates, cross-validation folds) —
+    e.g. :func:`~callscale.executors.ray.ray_map` on a cluster; the numbers are the same wherever they run."""
     m = _check_pools(name, pools, fit_on)
     seen = measure_pools(pools, m, seed=seed)
     horizon = max(m, min(predict_to, EXTEND_MAX))
     predicted_k = prediction_ks(horizon, dense=max(DIRECT_MAX, m))  # measured K = 1..M line up
     names = [primary, *(n for n in (law_names() if laws is None else laws) if n != primary)]
-    fitted, results = _fit_laws(pools, names, fit_on, seen.mean, predicted_k, n_boot=n_boot, seed=seed)
+    fitted, results = _fit_laws(pools, names, fit_on, seen.mean, predicted_k, n_boot=n_boot, seed=seed, mapper=mapper)
     if primary not in fitted:
         raise ValueError(f"{name}: the primary law {primary!r} cannot be fitted: {results[0].error}")
     main, main_result = fitted[primary], results[0]

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -28,6 +29,7 @@ IntArray = NDArray[np.int64]
 
 __all__ = [
     "BASE_CONCENTRATION",
+    "FactoredLikelihood",
     "band_of",
     "band_profile_weights",
     "base_log_density",
@@ -177,14 +179,14 @@ def _newton_spline(
     total = mult.sum()
     eye = np.eye(basis.shape[1])
 
-    def value(a: FloatArray) -> float:
-        mix = np.maximum(lik_p @ spline_density(basis, a, base), 1e-300)
-        return -float(mult @ np.log(mix)) + penalty * float(a @ a)
-
-    current = value(coef)
-    for _ in range(max_iter):
-        g = spline_density(basis, coef, base)
+    def value(a: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """The objective at ``a``, with the density and the mixture it took (the next step starts from them)."""
+        g = spline_density(basis, a, base)
         mix = np.maximum(lik_p @ g, 1e-300)
+        return -float(mult @ np.log(mix)) + penalty * float(a @ a), g, mix
+
+    current, g, mix = value(coef)
+    for _ in range(max_iter):
         post = lik_p * g[None, :] / mix[:, None]  # (S, P)
         mean_g = g @ basis
         mean_post = post @ basis  # (S, D)
@@ -198,13 +200,13 @@ def _newton_spline(
         t = 1.0
         while t > 1e-6:
             trial = coef + t * step
-            new = value(trial)
+            new, g_trial, mix_trial = value(trial)
             if new <= current - 1e-4 * t * float(-grad @ step):
                 break
             t *= 0.5
         else:
             break
-        coef, improvement, current = trial, current - new, new
+        coef, improvement, current, g, mix = trial, current - new, new, g_trial, mix_trial
         if improvement < 1e-9 * max(1.0, abs(current)):
             break
     return coef
@@ -233,8 +235,49 @@ def band_profile_weights(weights: FloatArray, bands: IntArray) -> FloatArray:
     return np.asarray(np.where(totals > 0, per_band / np.where(totals > 0, totals, 1.0), uniform), dtype=float)
 
 
+@dataclass(frozen=True)
+class FactoredLikelihood:
+    """Likelihoods over a (p, profile) grid kept as their two factors: lik[s, p, q] = by_p[s, p]·by_q[s, q].
+
+    Each row's likelihood of grid point (p, q) is a term in p times a term in the profile
+    (:func:`~callscale.scaling.grid.log_likelihood_parts`), so the (S, P, Q) array is never formed:
+    its contractions with the prior weights are matrix products of the factors.
+
+    >>> lik = FactoredLikelihood.of(np.log([[1.0, 2.0]]), np.log([[4.0, 1.0, 2.0]]))
+    >>> lik.shape, lik.dense().tolist()
+    ((1, 2, 3), [[[0.5, 0.125, 0.25], [1.0, 0.25, 0.5]]])
+    """
+
+    by_p: FloatArray
+    by_q: FloatArray
+
+    @classmethod
+    def of(cls, log_p: FloatArray, log_q: FloatArray) -> FactoredLikelihood:
+        """From the log factors, each row scaled so that its largest entry is 1."""
+        return cls(_scaled_exp(log_p), _scaled_exp(log_q))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(S, P, Q) of the likelihood array the factors stand for."""
+        return self.by_p.shape[0], self.by_p.shape[1], self.by_q.shape[1]
+
+    def rows(self, index: IntArray) -> FactoredLikelihood:
+        """The likelihoods of the rows ``index``."""
+        return FactoredLikelihood(self.by_p[index], self.by_q[index])
+
+    def dense(self) -> FloatArray:
+        """The (S, P, Q) array itself (for checks on small grids)."""
+        return np.asarray(self.by_p[:, :, None] * self.by_q[:, None, :], dtype=float)
+
+
+def _scaled_exp(log_lik: FloatArray) -> FloatArray:
+    """exp of each row minus its largest finite entry."""
+    top = log_lik.max(axis=1, keepdims=True)
+    return np.asarray(np.exp(log_lik - np.where(np.isfinite(top), top, 0.0)), dtype=float)
+
+
 def fit_banded_prior(
-    lik: FloatArray,
+    lik: FloatArray | FactoredLikelihood,
     mult: FloatArray,
     basis: FloatArray,
     penalty: float,
@@ -246,7 +289,9 @@ def fit_banded_prior(
 ) -> tuple[FloatArray, FloatArray]:
     """Penalised marginal likelihood for w(p, q) = g(p)·h_b(p)(q), log g a spline (Efron's g-modelling).
 
-    ``lik`` has shape (S, P, Q) (scaled per row), ``mult`` counts each row, ``bands`` maps each p to
+    ``lik`` has shape (S, P, Q) (scaled per row), as an array or as its factors
+    (:class:`FactoredLikelihood`: the same fit in matrix products, without (S, P, Q) temporaries),
+    ``mult`` counts each row, ``bands`` maps each p to
     its band and ``band_weights`` (B, Q) holds each band's profile weights; log g is ``base`` plus the
     spline. Alternates a Newton fit of the spline coefficients (penalty·‖coef‖²) with an EM step for
     every band's profile weights. Returns the coefficients and the band weights.
@@ -259,6 +304,18 @@ def fit_banded_prior(
     [[0.5, 0.5]]
     """
     h = band_weights.copy()
+    if isinstance(lik, FactoredLikelihood):
+        by_p, by_q = lik.by_p, lik.by_q
+        for _ in range(iterations):
+            h_p = h[bands]  # (P, Q)
+            lik_p = by_p * (by_q @ h_p.T)  # Σ_q lik[s, p, q]·h(q | p)
+            coef = _newton_spline(lik_p, mult, basis, penalty, coef, base)
+            g = spline_density(basis, coef, base)
+            norm = np.maximum(lik_p @ g, 1e-300)
+            # Expected items at each (p, q): g(p)·h(q | p)·Σ_s m_s/norm_s·by_p[s, p]·by_q[s, q].
+            expected = (g[:, None] * h_p) * ((by_p * (mult / norm)[:, None]).T @ by_q)
+            h = band_profile_weights(expected, bands)
+        return coef, h
     for _ in range(iterations):
         coef = _newton_spline(np.einsum("spq,pq->sp", lik, h[bands]), mult, basis, penalty, coef, base)
         g = spline_density(basis, coef, base)

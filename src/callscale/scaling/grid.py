@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +33,7 @@ __all__ = [
     "extend_curves",
     "grid_curves",
     "log_likelihood",
+    "log_likelihood_parts",
     "posterior",
     "repeated_wrong",
     "signature_table",
@@ -157,34 +157,83 @@ def signature_table(counts: Sequence[ItemCounts]) -> tuple[list[ItemCounts], Int
     return list(index), inverse
 
 
-@lru_cache(maxsize=8192)
-def _partition_log_weight(wrong: tuple[int, ...], profiles: tuple[tuple[float, ...], ...]) -> FloatArray:
-    """log Σ over injective assignments of the observed wrong clusters to wrong answers of Π share^{size}.
+_PARTITION_CACHE: dict[tuple[tuple[int, ...], tuple[tuple[float, ...], ...]], FloatArray] = {}
+_PARTITION_CACHE_MAX = 1 << 16
 
-    Clusters of size one may also be diffuse answers. Dynamic programme over the set of explicit
-    answers already used, vectorised over profiles.
-    """
-    shares = np.asarray(profiles, dtype=float)  # (Q, J+1)
+
+def _partition_step(dp: FloatArray, size: int, shares: FloatArray) -> FloatArray:
+    """One more wrong cluster of ``size`` answers assigned: ``dp`` over the sets of explicit answers
+    used (axis J − 1 − j tells whether answer j is) and profiles. Each set receives its terms explicit
+    answers first, highest answer first, and the diffuse one last."""
     n_explicit = shares.shape[1] - 1
-    n_masks = 1 << n_explicit
-    dp = np.zeros((n_masks, shares.shape[0]))
-    dp[0] = 1.0
-    for size in wrong:
-        new = np.zeros_like(dp)
-        powered = shares[:, :n_explicit].T ** size  # (J, Q)
-        for mask in range(n_masks):
-            if not dp[mask].any():
-                continue
-            for j in range(n_explicit):
-                if not mask >> j & 1:
-                    new[mask | 1 << j] += dp[mask] * powered[j]
-            if size == 1:
-                new[mask] += dp[mask] * shares[:, n_explicit]
-        dp = new
-    with np.errstate(divide="ignore"):
-        out = np.log(dp.sum(axis=0))
-    out.flags.writeable = False
-    return out
+    new = np.zeros_like(dp)
+    powered = shares[:, :n_explicit].T ** size  # (J, Q)
+    for j in reversed(range(n_explicit)):
+        axis = n_explicit - 1 - j
+        new[(slice(None),) * axis + (1,)] += dp[(slice(None),) * axis + (0,)] * powered[j]
+    if size == 1:
+        new += dp * shares[:, n_explicit]
+    return new
+
+
+def _partition_log_weights(
+    wrongs: Sequence[tuple[int, ...]], profiles: tuple[tuple[float, ...], ...]
+) -> list[FloatArray]:
+    """For each wrong-count tuple: log Σ over injective assignments of the observed wrong clusters to
+    wrong answers of Π share^{size}, per profile (clusters of size one may also be diffuse answers).
+
+    Dynamic programme over the set of explicit answers already used (:func:`_partition_step`). The
+    tuples are walked in sorted order so that one shared with the previous is not computed again; the
+    results are kept for later calls.
+    """
+    missing = sorted({w for w in wrongs if (w, profiles) not in _PARTITION_CACHE})
+    if missing:
+        shares = np.asarray(profiles, dtype=float)  # (Q, J+1)
+        start = np.zeros((2,) * (shares.shape[1] - 1) + (shares.shape[0],))
+        start[(0,) * (shares.shape[1] - 1)] = 1.0
+        states = [start]  # states[i]: after the first i clusters of ``path``
+        path: tuple[int, ...] = ()
+        for w in missing:
+            common = 0
+            while common < min(len(path), len(w)) and path[common] == w[common]:
+                common += 1
+            del states[common + 1:]
+            for size in w[common:]:
+                states.append(_partition_step(states[-1], size, shares))
+            path = w
+            with np.errstate(divide="ignore"):
+                out = np.log(states[-1].reshape(-1, shares.shape[0]).sum(axis=0))
+            out.flags.writeable = False
+            if len(_PARTITION_CACHE) >= _PARTITION_CACHE_MAX:
+                del _PARTITION_CACHE[next(iter(_PARTITION_CACHE))]
+            _PARTITION_CACHE[(w, profiles)] = out
+    return [_PARTITION_CACHE[(w, profiles)] for w in wrongs]
+
+
+def _partition_log_weight(wrong: tuple[int, ...], profiles: tuple[tuple[float, ...], ...]) -> FloatArray:
+    """:func:`_partition_log_weights` of one tuple."""
+    return _partition_log_weights([wrong], profiles)[0]
+
+
+def log_likelihood_parts(
+    counts: Sequence[ItemCounts], p_grid: FloatArray, profiles: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The two factors of :func:`log_likelihood`: per item, the part that depends on p only (items, P)
+    and the part that depends on the profile only (items, Q); the log-likelihood of grid point
+    (p_grid[i], profiles[j]) is their sum.
+
+    >>> lp, lq = log_likelihood_parts([ItemCounts(1, (1,))], np.array([0.5]), np.array([[1.0, 0.0]]))
+    >>> lp.round(4).tolist(), lq.tolist()
+    ([[-1.3863]], [[0.0]])
+    """
+    key = tuple(tuple(float(x) for x in row) for row in profiles)
+    correct = np.array([c.correct for c in counts], dtype=float)[:, None]
+    n_wrong = np.array([sum(c.wrong) for c in counts], dtype=float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = np.where(correct > 0, correct * np.log(p_grid[None, :]), 0.0)
+        log_q = np.where(n_wrong > 0, n_wrong * np.log1p(-p_grid[None, :]), 0.0)
+    part = np.array(_partition_log_weights([c.wrong for c in counts], key)).reshape(len(counts), -1)  # (items, Q)
+    return np.asarray(log_p + log_q, dtype=float), np.asarray(part, dtype=float)
 
 
 def log_likelihood(counts: Sequence[ItemCounts], p_grid: FloatArray, profiles: FloatArray) -> FloatArray:
@@ -195,16 +244,8 @@ def log_likelihood(counts: Sequence[ItemCounts], p_grid: FloatArray, profiles: F
     >>> log_likelihood([ItemCounts(1, (1,))], np.array([0.5]), np.array([[1.0, 0.0]])).round(4).tolist()
     [[-1.3863]]
     """
-    key = tuple(tuple(float(x) for x in row) for row in profiles)
-    correct = np.array([c.correct for c in counts], dtype=float)[:, None]
-    n_wrong = np.array([sum(c.wrong) for c in counts], dtype=float)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_p = np.where(correct > 0, correct * np.log(p_grid[None, :]), 0.0)
-        log_q = np.where(n_wrong > 0, n_wrong * np.log1p(-p_grid[None, :]), 0.0)
-    part = np.array([_partition_log_weight(c.wrong, key) for c in counts]).reshape(
-        len(counts), -1
-    )  # (items, Q)
-    total = (log_p + log_q)[:, :, None] + part[:, None, :]
+    by_p, by_q = log_likelihood_parts(counts, p_grid, profiles)
+    total = by_p[:, :, None] + by_q[:, None, :]
     return np.asarray(total.reshape(len(counts), -1), dtype=float)
 
 

@@ -22,14 +22,34 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from callscale.scaling.density import FactoredLikelihood
 from callscale.scaling.estimate import ItemCounts
 from callscale.scaling.grid import posterior, signature_table
-from callscale.scaling.prior import AnswerPrior, PriorRefit, fit_answer_prior
+from callscale.scaling.prior import (
+    AnswerPrior,
+    Mapper,
+    PriorRefit,
+    available_cpus,
+    fit_answer_prior,
+    mapper_for,
+    one_blas_thread,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-__all__ = ["CurveDraws", "CurvePrediction", "predict_vote_curve", "thinning_matrix", "vote_curve_draws"]
+REPLICATE_STREAMS_MIN = 1 << 20
+"""Distinct items × grid points from which bootstrap replicates each have their own random stream and
+can run anywhere (:func:`_bootstrap`); below, they share one stream and run in turn, as they always did."""
+
+__all__ = [
+    "REPLICATE_STREAMS_MIN",
+    "CurveDraws",
+    "CurvePrediction",
+    "predict_vote_curve",
+    "thinning_matrix",
+    "vote_curve_draws",
+]
 
 
 @dataclass(frozen=True)
@@ -111,11 +131,12 @@ def thinning_matrix(ks: IntArray, a: float, b: float) -> FloatArray:
         mats[np.arange(ks.size), ks] = 1.0
     elif b == 0.0:
         mats[:, 0] = 1.0
-    else:
-        j = np.arange(kmax + 1)
-        for i, k in enumerate(ks):
-            valid = j <= k
-            mats[i, valid] = stats.betabinom.pmf(k - j[valid], k, a, b)
+    else:  # every K at once: the pmf is elementwise
+        j = np.arange(kmax + 1)[None, :]
+        k = ks[:, None]
+        valid = j <= k
+        trials = np.broadcast_to(k, valid.shape)[valid]
+        mats[valid] = stats.betabinom.pmf(np.broadcast_to(k - j, valid.shape)[valid], trials, a, b)
     return mats
 
 
@@ -150,14 +171,18 @@ class _VoteModel:
         sigs, inverse = signature_table(counts)
         mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
         mats, group_of = _thinning(prior, sigs, ks)  # per abstain group: P(j voting answers | K)
-        thinned = np.einsum("aij,gj->agi", mats, curves)
+        thinned = np.matmul(curves[None, :, :], mats.transpose(0, 2, 1))  # (groups, G, len(ks)), by BLAS
         return cls(sigs, mult, group_of, thinned, prior.log_likelihood(sigs))
 
     def curve(self, per_sig: FloatArray) -> FloatArray:
         """The task's curve when signature s puts mass ``per_sig[s, g]`` on grid point g."""
-        by_group = np.zeros((self.thinned.shape[0], per_sig.shape[1]))
-        np.add.at(by_group, self.group_of, per_sig)
-        return np.asarray(np.einsum("ag,agk->k", by_group, self.thinned) / self.mult.sum(), dtype=float)
+        if self.thinned.shape[0] == 1:  # one abstain group: its rows summed in order, as np.add.at would
+            by_group = np.add.reduce(per_sig, axis=0, keepdims=True)
+        else:
+            by_group = np.zeros((self.thinned.shape[0], per_sig.shape[1]))
+            np.add.at(by_group, self.group_of, per_sig)
+        flat = self.thinned.reshape(-1, self.thinned.shape[2])
+        return np.asarray(by_group.reshape(-1) @ flat / self.mult.sum(), dtype=float)
 
 
 def _bootstrap(
@@ -167,11 +192,36 @@ def _bootstrap(
     seed: int,
     boot_iterations: int,
     penalty_range: tuple[float, float] | None,
+    mapper: Mapper | None = None,
 ) -> FloatArray:
     """``n_boot`` replicate curves: items resampled, the prior refitted on them (its penalty drawn
-    log-uniformly from ``penalty_range`` unless ``None``), each item's distribution drawn from its posterior."""
+    log-uniformly from ``penalty_range`` unless ``None``), each item's distribution drawn from its posterior.
+
+    Below ``REPLICATE_STREAMS_MIN`` distinct items × grid points the replicates share one random stream
+    and run in turn here. From there on, each replicate has its own stream (spawned from ``seed``) and
+    they are fanned out by ``mapper`` (default: local processes when the work is large): the same
+    replicates whatever runs them."""
+    refit = PriorRefit.of(prior, model.sigs)
+    if len(model.sigs) * prior.weights.size < REPLICATE_STREAMS_MIN or not isinstance(refit.lik, FactoredLikelihood):
+        return _sequential_replicates(model, refit, n_boot, seed, boot_iterations, penalty_range)
+    job = _Replicates(refit, model.mult, model.group_of, model.thinned, seed, boot_iterations, penalty_range)
+    run = mapper_for(mapper, len(model.sigs) * prior.weights.size * n_boot)
+    # A few pieces per CPU: they balance better than one each, and carry the shared state fewer times than one a replicate.
+    chunks = np.array_split(np.arange(n_boot), min(n_boot, 4 * available_cpus()))
+    return np.concatenate(run(job, [c.tolist() for c in chunks if c.size]), axis=0)
+
+
+def _sequential_replicates(
+    model: _VoteModel,
+    refit: PriorRefit,
+    n_boot: int,
+    seed: int,
+    boot_iterations: int,
+    penalty_range: tuple[float, float] | None,
+) -> FloatArray:
+    """The replicates of :func:`_bootstrap` drawn in turn from one stream."""
+    prior = refit.prior
     rng = np.random.default_rng(seed)
-    refit = PriorRefit.of(prior, model.sigs, model.loglik)
     mult = model.mult
     mult_int = mult.astype(np.int64)
     reps = np.empty((n_boot, model.thinned.shape[2]))
@@ -187,6 +237,68 @@ def _bootstrap(
     return reps
 
 
+@dataclass(frozen=True)
+class _Replicates:
+    """Bootstrap replicates with a stream each (spawned from ``seed``), for many distinct items: the
+    refit and the draws from the posteriors work on the likelihood's two factors, never on the
+    (items × grid points) arrays. A call computes the replicates whose numbers it is given."""
+
+    refit: PriorRefit
+    mult: FloatArray
+    group_of: IntArray
+    thinned: FloatArray  # (groups, G, len(ks))
+    seed: int
+    iterations: int
+    penalty_range: tuple[float, float] | None
+
+    def __call__(self, which: Sequence[int]) -> FloatArray:
+        return np.stack([self.one(b) for b in which]).reshape(len(which), self.thinned.shape[2])
+
+    def one(self, b: int) -> FloatArray:
+        """Replicate ``b``."""
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(b,)))
+        refit, mult = self.refit, self.mult
+        total = int(mult.sum())
+        draw = rng.multinomial(total, mult / mult.sum()).astype(float)
+        penalty = refit.prior.penalty
+        if refit.spline and self.penalty_range is not None:
+            lo, hi = self.penalty_range
+            penalty = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        w_b = refit.weights(draw, penalty, self.iterations)
+        grid_points = self._draw_points(rng, (w_b / w_b.sum()).reshape(refit.prior.weights.shape))
+        owners = np.repeat(np.arange(mult.size), mult.astype(np.int64))
+        return np.asarray(self.thinned[self.group_of[owners], grid_points].sum(axis=0) / total, dtype=float)
+
+    def _draw_points(self, rng: np.random.Generator, weights: FloatArray) -> IntArray:
+        """A grid point for every item (distinct items repeated by their counts) drawn from its
+        posterior under ``weights`` (P, Q): p from its marginal, then the profile given p."""
+        lik = self.refit.lik
+        assert isinstance(lik, FactoredLikelihood)
+        n_q = weights.shape[1]
+        counts = self.mult.astype(np.int64)
+        owners = np.repeat(np.arange(counts.size), counts)
+        marginal = lik.by_p * (lik.by_q @ weights.T)  # (S, P): Σ_q lik·w
+        bad = ~(marginal.sum(axis=1) > 0)  # no grid point explains the counts under these weights (or underflow)
+        if bad.any():
+            marginal[bad] = self._log_space_marginal(np.flatnonzero(bad), weights)
+        cum_p = np.cumsum(marginal, axis=1)[owners]
+        u = rng.random((owners.size, 2))
+        p_idx = np.minimum((cum_p < u[:, :1] * cum_p[:, -1:]).sum(axis=1), weights.shape[0] - 1)
+        given_p = lik.by_q[owners] * weights[p_idx]  # (N, Q)
+        given_p[~(given_p.sum(axis=1) > 0)] = 1.0
+        cum_q = np.cumsum(given_p, axis=1)
+        q_idx = np.minimum((cum_q < u[:, 1:] * cum_q[:, -1:]).sum(axis=1), n_q - 1)
+        return np.asarray(p_idx * n_q + q_idx, dtype=np.int64)
+
+    def _log_space_marginal(self, rows: IntArray, weights: FloatArray) -> FloatArray:
+        """The posterior's marginal over p for some items, from the full log-likelihood (uniform where
+        no grid point can produce their counts, as :func:`posterior` has it)."""
+        prior = self.refit.prior
+        sigs = [self.refit.sigs[i] for i in rows]
+        post = posterior(prior.log_likelihood(sigs), weights.ravel())
+        return np.asarray(post.reshape(rows.size, *weights.shape).sum(axis=2), dtype=float)
+
+
 def vote_curve_draws(
     counts: Sequence[ItemCounts],
     k: ArrayLike,
@@ -196,10 +308,14 @@ def vote_curve_draws(
     seed: int = 0,
     boot_iterations: int = 6,
     penalty_range: tuple[float, float] | None = (0.01, 1.0),
+    mapper: Mapper | None = None,
 ) -> CurveDraws:
     """The predicted Vote curve at each K (≤ 1001) and ``n_boot`` bootstrap replicates of it (see
     :func:`predict_vote_curve` for the method; :meth:`CurveDraws.summary` gives bands and the best K at
-    any level and among any candidates without drawing again).
+    any level and among any candidates without drawing again). ``mapper`` runs the independent fits
+    (the penalty's cross-validation when no ``prior`` is given, the bootstrap replicates when there
+    are many distinct items; see :func:`_bootstrap`): by default local processes when the work is
+    large, or e.g. :func:`callscale.executors.ray.ray_map`; the draws never depend on it.
 
     >>> draws = vote_curve_draws([ItemCounts(3, (2,)), ItemCounts(1, (4,))] * 10, [1, 5], n_boot=0)
     >>> draws.replicates.shape
@@ -210,12 +326,13 @@ def vote_curve_draws(
         raise ValueError("K must be ≥ 1")
     if not counts:
         raise ValueError("no items")
-    fitted = prior if prior is not None else fit_answer_prior(counts)
-    model = _VoteModel.of(fitted, counts, ks)
-    mean = model.curve(posterior(model.loglik, fitted.weights.ravel()) * model.mult[:, None])
-    if n_boot <= 0:
-        return CurveDraws(ks, mean, np.empty((0, ks.size)))
-    return CurveDraws(ks, mean, _bootstrap(model, fitted, n_boot, seed, boot_iterations, penalty_range))
+    with one_blas_thread():
+        fitted = prior if prior is not None else fit_answer_prior(counts, mapper=mapper)
+        model = _VoteModel.of(fitted, counts, ks)
+        mean = model.curve(posterior(model.loglik, fitted.weights.ravel()) * model.mult[:, None])
+        if n_boot <= 0:
+            return CurveDraws(ks, mean, np.empty((0, ks.size)))
+        return CurveDraws(ks, mean, _bootstrap(model, fitted, n_boot, seed, boot_iterations, penalty_range, mapper))
 
 
 def predict_vote_curve(
@@ -229,6 +346,7 @@ def predict_vote_curve(
     k_star_candidates: ArrayLike | None = None,
     boot_iterations: int = 6,
     penalty_range: tuple[float, float] | None = (0.01, 1.0),
+    mapper: Mapper | None = None,
 ) -> CurvePrediction:
     """Predict the task's Vote accuracy at each K (≤ 1001; exact vote formula to 150, see
     :func:`~callscale.scaling.grid.extend_curves` beyond) from a few samples per item.
@@ -242,7 +360,8 @@ def predict_vote_curve(
     how smooth the prior is assumed to be — which few samples cannot settle — each replicate also draws
     its smoothing penalty log-uniformly from ``penalty_range`` (default: the span of
     ``PENALTY_CANDIDATES`` and a factor 3 below; ``None`` keeps the fitted one). K* is
-    the argmax over ``k_star_candidates`` (default: all of ``k``).
+    the argmax over ``k_star_candidates`` (default: all of ``k``). ``mapper``: see
+    :func:`vote_curve_draws`.
 
     >>> counts = [ItemCounts(4, (1,)), ItemCounts(2, (3,)), ItemCounts(5, ()), ItemCounts(1, (2, 2))] * 10
     >>> pred = predict_vote_curve(counts, [1, 3, 9], n_boot=20)
@@ -252,5 +371,5 @@ def predict_vote_curve(
     ks = np.atleast_1d(np.asarray(k)).astype(np.int64)
     _candidate_index(ks, k_star_candidates)  # a bad candidate list fails before any work
     draws = vote_curve_draws(counts, ks, prior=prior, n_boot=n_boot, seed=seed, boot_iterations=boot_iterations,
-                             penalty_range=penalty_range)
+                             penalty_range=penalty_range, mapper=mapper)
     return draws.summary(level, k_star_candidates)

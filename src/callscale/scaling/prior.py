@@ -16,14 +16,23 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import ctypes
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from callscale.scaling.density import (
+    FactoredLikelihood,
     band_of,
     band_profile_weights,
     base_log_density,
@@ -38,6 +47,7 @@ from callscale.scaling.grid import (
     DEFAULT_P_GRID,
     grid_curves,
     log_likelihood,
+    log_likelihood_parts,
     posterior,
     repeated_wrong,
     signature_table,
@@ -47,13 +57,19 @@ from callscale.scaling.grid import (
 FloatArray = NDArray[np.float64]
 
 __all__ = [
+    "DENSE_MAX",
     "FALLBACK_PENALTY",
+    "PARALLEL_MIN_WORK",
     "PENALTY_CANDIDATES",
     "PROFILE_BANDS",
     "AnswerPrior",
+    "Mapper",
     "PriorRefit",
     "fit_answer_prior",
+    "local_map",
+    "mapper_for",
     "select_penalty",
+    "serial_map",
 ]
 
 PROFILE_BANDS = (0.05, 0.15, 0.35)
@@ -66,6 +82,111 @@ PENALTY_CANDIDATES = (1.0, 0.3, 0.1, 0.03)
 """Smoothing penalties :func:`select_penalty` chooses among (a larger penalty, a smoother density over p)."""
 FALLBACK_PENALTY = 0.03
 """The penalty used when there are too few items to cross-validate."""
+DENSE_MAX = 1 << 16
+"""Largest distinct items × grid points for which the weights are fitted on the whole likelihood array,
+summed as it always was; larger fits contract its two factors by matrix products instead
+(:class:`~callscale.scaling.density.FactoredLikelihood`: the same fit to rounding, much faster, and
+without arrays of that size)."""
+
+PARALLEL_MIN_WORK = 2e7
+"""Distinct items × grid points × fits from which independent fits (cross-validation folds, bootstrap
+replicates) are fanned out over local processes by default; below, the pool costs more than it saves."""
+
+Likelihood = FloatArray | FactoredLikelihood
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+"""Runs a function over items and returns the results in order, like ``list(map(fn, items))``, wherever
+it likes: in this process (:func:`serial_map`), in local processes (:func:`local_map`), as Ray tasks
+(:func:`callscale.executors.ray.ray_map`). The function and items are picklable; the results never
+depend on where they ran."""
+
+
+def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """``fn`` over ``items`` in this process.
+
+    >>> serial_map(abs, [-1, 2])
+    [1, 2]
+    """
+    return [fn(item) for item in items]
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+@functools.cache
+def _openblas() -> tuple[Any, Any] | None:
+    """Getter and setter of the thread count of numpy's bundled OpenBLAS (``None`` without one)."""
+    for path in sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("libscipy_openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        for suffix in ("64_", ""):
+            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                get.restype = ctypes.c_int
+                set_.argtypes = [ctypes.c_int]
+                return get, set_
+    return None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Within: one BLAS thread (the prior's products are small; threads on them only oversubscribe the
+    CPUs, and fits run in parallel as processes). Best effort: numpy's bundled OpenBLAS, if any.
+
+    >>> with one_blas_thread():
+    ...     pass
+    """
+    blas = _openblas()
+    if blas is None:
+        yield
+        return
+    before = int(blas[0]())
+    blas[1](1)
+    try:
+        yield
+    finally:
+        blas[1](before)
+
+
+def _one_blas_thread() -> None:
+    """Pool-worker start: one BLAS thread for the worker's life."""
+    blas = _openblas()
+    if blas is not None:
+        blas[1](1)
+
+
+def local_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """``fn`` over ``items`` in a pool of min(CPUs, items) local processes (one BLAS thread each),
+    results in order (in this process when one worker would do).
+
+    >>> local_map(abs, [-3])
+    [3]
+    """
+    todo = list(items)
+    workers = min(available_cpus(), len(todo))
+    if workers <= 1:
+        return serial_map(fn, todo)
+    # Forked workers start at once with everything imported; elsewhere the platform's default.
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread) as pool:
+        return list(pool.map(fn, todo))
+
+
+def mapper_for(mapper: Mapper | None, work: float) -> Mapper:
+    """The given mapper, or by default local processes when ``work`` (items × grid points × fits)
+    reaches ``PARALLEL_MIN_WORK`` and this process otherwise.
+
+    >>> mapper_for(None, 1.0) is serial_map, mapper_for(None, 1e12) is local_map
+    (True, True)
+    """
+    if mapper is not None:
+        return mapper
+    return local_map if work >= PARALLEL_MIN_WORK else serial_map
 
 
 @dataclass(frozen=True)
@@ -171,6 +292,7 @@ def select_penalty(
     iterations: int = 30,
     band_edges: Sequence[float] = PROFILE_BANDS,
     shrink_toward: str = "beta",
+    mapper: Mapper | None = None,
 ) -> float:
     """The smoothing penalty whose prior best predicts held-out items (``folds``-fold cross-validation).
 
@@ -178,7 +300,9 @@ def select_penalty(
     scored by the marginal log-likelihood of the held-out items' answers; the best total wins (the
     first candidate on ties). How smooth the density over p must be is what five samples per item
     cannot settle from the fit alone; held-out items can. With fewer than two items per fold the
-    answer is ``FALLBACK_PENALTY``.
+    answer is ``FALLBACK_PENALTY``. The folds × candidates fits are independent: ``mapper`` runs them
+    (default :func:`mapper_for`: local processes when the work is large); the choice never depends on
+    where they ran.
 
     >>> easy_hard = [ItemCounts(5, ())] * 20 + [ItemCounts(4, (1,))] * 20 + [ItemCounts(0, (5,))] * 20
     >>> select_penalty(easy_hard) in PENALTY_CANDIDATES
@@ -189,22 +313,82 @@ def select_penalty(
     if len(counts) < 2 * folds:
         return FALLBACK_PENALTY
     pg, prof = _grid_and_profiles(counts, p_grid, profiles)
+    edges = tuple(float(e) for e in band_edges)
+    # Every fold's items are some of the same distinct counts: their likelihoods are computed once.
+    sigs, inverse = signature_table(counts)
+    by_p, by_q = log_likelihood_parts(sigs, pg, prof)
+    lik = _likelihood(by_p, by_q)
+    basis = spline_basis(pg, df)
+    bands = band_of(pg, edges)
     order = np.random.default_rng(seed).permutation(len(counts))
-    scores = np.zeros(len(candidates))
+    jobs: list[tuple[NDArray[np.int64], FloatArray, FloatArray, float]] = []
+    held_out = []
     for fold in range(folds):
         held = np.zeros(len(counts), dtype=bool)
         held[order[fold::folds]] = True
-        train = [c for c, h in zip(counts, held, strict=True) if not h]
-        test_loglik = log_likelihood([c for c, h in zip(counts, held, strict=True) if h], pg, prof)
-        for i, penalty in enumerate(candidates):
-            prior = fit_answer_prior(
-                train, p_grid=pg, profiles=prof, df=df, penalty=penalty, iterations=iterations,
-                band_edges=band_edges, shrink_toward=shrink_toward,
-            )
+        train, mult = _first_seen(inverse[~held], len(sigs))  # the training items' distinct counts, in order
+        train_sigs = [sigs[i] for i in train]
+        base = base_log_density(pg, fit_base_law(train_sigs, mult) if shrink_toward == "beta" else None)
+        jobs += [(train, mult, base, float(penalty)) for penalty in candidates]
+        held_out.append(np.unique(inverse[held], return_inverse=True))
+    fits = _FoldFits(lik, basis, bands, iterations)
+    run = mapper_for(mapper, lik_size(lik) * len(jobs))
+    with one_blas_thread():
+        weights = iter(run(fits, jobs))
+    scores = np.zeros(len(candidates))
+    for test, test_inverse in held_out:
+        test_loglik = (by_p[test][:, :, None] + by_q[test][:, None, :]).reshape(test.size, -1)
+        for i in range(len(candidates)):
             with np.errstate(divide="ignore"):
-                log_w = np.log(prior.weights.ravel())
-            scores[i] += float(special.logsumexp(test_loglik + log_w[None, :], axis=1).sum())
+                log_w = np.log(next(weights).ravel())
+            per_sig = special.logsumexp(test_loglik + log_w[None, :], axis=1)
+            scores[i] += float(per_sig[test_inverse].sum())  # summed over the held-out items, in order
     return float(candidates[int(np.argmax(scores))])
+
+
+@dataclass(frozen=True)
+class _FoldFits:
+    """Fits of the prior's weights on some of the distinct items (one cross-validation fold's training
+    items with one candidate penalty a call)."""
+
+    lik: Likelihood
+    basis: FloatArray
+    bands: NDArray[np.int64]
+    iterations: int
+
+    def __call__(self, job: tuple[NDArray[np.int64], FloatArray, FloatArray, float]) -> FloatArray:
+        train, mult, base, penalty = job
+        weights, _ = _fitted_weights(_rows(self.lik, train), mult, self.basis, self.bands, base, penalty,
+                                     self.iterations, None)
+        return weights
+
+
+def lik_size(lik: Likelihood) -> int:
+    """Items × grid points of a likelihood (dense or factored)."""
+    n, n_p, n_q = lik.shape
+    return int(n * n_p * n_q)
+
+
+def _likelihood(by_p: FloatArray, by_q: FloatArray) -> Likelihood:
+    """The items' likelihoods on the grid from their two log factors (:func:`log_likelihood_parts`),
+    scaled per item: the whole (items, P, Q) array up to ``DENSE_MAX`` entries, beyond it the factors."""
+    n, n_p, n_q = by_p.shape[0], by_p.shape[1], by_q.shape[1]
+    if n * n_p * n_q > DENSE_MAX:
+        return FactoredLikelihood.of(by_p, by_q)
+    loglik = (by_p[:, :, None] + by_q[:, None, :]).reshape(n, -1)
+    return np.asarray(np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(n, n_p, n_q), dtype=float)
+
+
+def _rows(lik: Likelihood, index: NDArray[np.int64]) -> Likelihood:
+    """The likelihoods of some of the items."""
+    return lik.rows(index) if isinstance(lik, FactoredLikelihood) else lik[index]
+
+
+def _first_seen(inverse: NDArray[np.int64], n_sigs: int) -> tuple[NDArray[np.int64], FloatArray]:
+    """The distinct values of ``inverse`` in order of first appearance, and how often each appears."""
+    present, first = np.unique(inverse, return_index=True)
+    ordered = present[np.argsort(first)]
+    return ordered, np.bincount(inverse, minlength=n_sigs)[ordered].astype(float)
 
 
 def _checked_edges(
@@ -237,6 +421,7 @@ def fit_answer_prior(
     start: AnswerPrior | None = None,
     band_edges: Sequence[float] = PROFILE_BANDS,
     shrink_toward: str = "beta",
+    mapper: Mapper | None = None,
 ) -> AnswerPrior:
     """Fit the prior over answer distributions across items by penalised marginal likelihood.
 
@@ -246,7 +431,8 @@ def fit_answer_prior(
     enough explicit wrong answers for the data), one set of weights per band of p cut at ``band_edges``
     (none: a product of the two). The penalty shrinks log g toward the Beta law of
     :func:`~callscale.scaling.density.fit_base_law` (``shrink_toward="beta"``) or toward a flat density
-    (``"flat"``). ``start`` warm-starts the optimisation (used by the bootstrap).
+    (``"flat"``). ``start`` warm-starts the optimisation (used by the bootstrap). ``mapper`` runs the
+    cross-validation's fits (see :func:`select_penalty`).
 
     >>> prior = fit_answer_prior([ItemCounts(4, (1,)), ItemCounts(1, (3, 1))] * 20)
     >>> bool(abs(prior.weights.sum() - 1.0) < 1e-9)
@@ -256,27 +442,43 @@ def fit_answer_prior(
         raise ValueError("no items")
     pg, prof = _grid_and_profiles(counts, p_grid, profiles)
     edges = _checked_edges(counts, pg, prof, band_edges, shrink_toward)
-    if penalty is None:
-        penalty = select_penalty(
-            counts, p_grid=pg, profiles=prof, df=df, iterations=iterations, band_edges=edges,
-            shrink_toward=shrink_toward,
+    with one_blas_thread():
+        if penalty is None:
+            penalty = select_penalty(
+                counts, p_grid=pg, profiles=prof, df=df, iterations=iterations, band_edges=edges,
+                shrink_toward=shrink_toward, mapper=mapper,
+            )
+        sigs, inverse = signature_table(counts)
+        mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
+        law = fit_base_law(sigs, mult) if shrink_toward == "beta" else None
+        lik = _likelihood(*log_likelihood_parts(sigs, pg, prof))
+        basis = spline_basis(pg, df)
+        weights, coef = _fitted_weights(
+            lik, mult, basis, band_of(pg, edges), base_log_density(pg, law), penalty, iterations, start
         )
-    sigs, inverse = signature_table(counts)
-    mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
-    law = fit_base_law(sigs, mult) if shrink_toward == "beta" else None
-    base = base_log_density(pg, law)
-    loglik = log_likelihood(sigs, pg, prof)
-    lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), pg.size, prof.shape[0])
-    basis = spline_basis(pg, df)
-    bands = band_of(pg, edges)
+        a, b = fit_abstain_prior(counts) if start is None else (start.abstain_a, start.abstain_b)
+    return AnswerPrior(pg, prof, weights, a, b, coef, df, penalty, edges, law)
+
+
+def _fitted_weights(
+    lik: Likelihood,
+    mult: FloatArray,
+    basis: FloatArray,
+    bands: NDArray[np.int64],
+    base: FloatArray,
+    penalty: float,
+    iterations: int,
+    start: AnswerPrior | None,
+) -> tuple[FloatArray, FloatArray]:
+    """The prior weights (P, Q), normalised, and the spline coefficients fitted to items with these
+    likelihoods counted ``mult`` times."""
     coef, h = _fit_weights(lik, mult, basis, penalty, iterations, start, bands, base)
-    a, b = fit_abstain_prior(counts) if start is None else (start.abstain_a, start.abstain_b)
     weights = spline_density(basis, coef, base)[:, None] * h[bands]
-    return AnswerPrior(pg, prof, weights / weights.sum(), a, b, coef, df, penalty, edges, law)
+    return weights / weights.sum(), coef
 
 
 def _fit_weights(
-    lik: FloatArray,
+    lik: Likelihood,
     mult: FloatArray,
     basis: FloatArray,
     penalty: float,
@@ -287,7 +489,7 @@ def _fit_weights(
 ) -> tuple[FloatArray, FloatArray]:
     """The spline coefficients and band profile weights: from ``start`` when it fits the grid, else
     from a flat start, one band first."""
-    n_p, n_q = lik.shape[1], lik.shape[2]
+    _, n_p, n_q = lik.shape
     if start is not None and start.coef.size == basis.shape[1] and start.weights.shape == (n_p, n_q):
         return fit_banded_prior(
             lik, mult, basis, penalty, iterations, start.coef, band_profile_weights(start.weights, bands), bands, base
@@ -322,17 +524,17 @@ class PriorRefit:
 
     prior: AnswerPrior
     sigs: Sequence[ItemCounts]
-    lik: FloatArray
+    lik: Likelihood
     basis: FloatArray
     bands: NDArray[np.int64]
     band_weights: FloatArray
 
     @classmethod
-    def of(cls, prior: AnswerPrior, sigs: Sequence[ItemCounts], loglik: FloatArray) -> PriorRefit:
-        """The refit machinery of ``prior`` for the items ``sigs`` with log-likelihoods ``loglik``."""
-        n_p, n_q = prior.weights.shape
-        lik = np.exp(loglik - loglik.max(axis=1, keepdims=True)).reshape(len(sigs), n_p, n_q)
+    def of(cls, prior: AnswerPrior, sigs: Sequence[ItemCounts], loglik: FloatArray | None = None) -> PriorRefit:
+        """The refit machinery of ``prior`` for the distinct items ``sigs`` (their likelihoods on the
+        prior's grid are computed from them; ``loglik`` is not needed)."""
         bands = band_of(prior.p_grid, prior.band_edges)
+        lik = _likelihood(*log_likelihood_parts(sigs, prior.p_grid, prior.profiles))
         return cls(prior, sigs, lik, spline_basis(prior.p_grid, prior.df), bands,
                    band_profile_weights(prior.weights, bands))
 

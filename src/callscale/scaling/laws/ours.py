@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from callscale.scaling.estimate import ItemCounts
 from callscale.scaling.laws.base import DEFAULT_HORIZON, BestK, ScalingLaw, prediction_ks
 from callscale.scaling.predict import CurveDraws, CurvePrediction, vote_curve_draws
-from callscale.scaling.prior import fit_answer_prior
+from callscale.scaling.prior import Mapper, fit_answer_prior
 
 FloatArray = NDArray[np.float64]
 
@@ -50,16 +50,18 @@ class ShrinkageLaw(ScalingLaw):
 
     def __init__(self, *, fit_on: int | None = None, offset: int = 0, seed: int = 0, n_boot: int = 100,
                  level: float = 0.9, band_scale: float | None = None, penalty: float | None = None,
-                 boot_iterations: int = 6, penalty_range: tuple[float, float] | None = (0.01, 1.0)) -> None:
+                 boot_iterations: int = 6, penalty_range: tuple[float, float] | None = (0.01, 1.0),
+                 mapper: Mapper | None = None) -> None:
         super().__init__(fit_on=fit_on, offset=offset, seed=seed, n_boot=n_boot, level=level, band_scale=band_scale)
         self.penalty = penalty
+        self.mapper = mapper  # where independent fits run (None: local processes when the work is large)
         self.boot_iterations = boot_iterations
         self.penalty_range = penalty_range
 
     def options(self) -> dict[str, Any]:
         """The constructor's options."""
         return {**super().options(), "penalty": self.penalty, "boot_iterations": self.boot_iterations,
-                "penalty_range": self.penalty_range}
+                "penalty_range": self.penalty_range, "mapper": self.mapper}
 
     def fitted_options(self) -> dict[str, Any]:
         """The smoothing penalty this fit used (chosen by cross-validation unless given)."""
@@ -72,7 +74,7 @@ class ShrinkageLaw(ScalingLaw):
                 "base": None if prior.base_law is None else [float(x) for x in prior.base_law]}
 
     def _fit(self, counts: Sequence[ItemCounts]) -> None:
-        self.prior_ = fit_answer_prior(counts, penalty=self.penalty)
+        self.prior_ = fit_answer_prior(counts, penalty=self.penalty, mapper=self.mapper)
         self._draws: dict[bytes, CurveDraws] = {}
 
     def draws(self, ks: ArrayLike) -> CurveDraws:
@@ -82,7 +84,7 @@ class ShrinkageLaw(ScalingLaw):
         if key not in self._draws:
             self._draws[key] = vote_curve_draws(
                 self.counts_, k, prior=self.prior_, n_boot=self.n_boot, seed=self.seed,
-                boot_iterations=self.boot_iterations, penalty_range=self.penalty_range,
+                boot_iterations=self.boot_iterations, penalty_range=self.penalty_range, mapper=self.mapper,
             )
         return self._draws[key]
 

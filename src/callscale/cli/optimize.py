@@ -92,7 +92,7 @@ def optimize(
     test: int = typer.Option(100, min=0, help="Held-out items scored for the best configuration (live tasks)."),
     samples: str = typer.Option("1,2,4,8", help="Candidate sample counts per stage (live tasks)."),
     network: Path | None = typer.Option(None, help="Your own network file (YAML/TOML) whose nodes declare choices, "
-                                                  "e.g. model: {choose: [a, b]}, k: {choose: [1, 2, 4]}; searched "
+                                                  "e.g. model: {choose: \\[a, b]}, k: {choose: \\[1, 2, 4]}; searched "
                                                   "live on --task instead of draft → answer."),
     budget_unit: str = typer.Option("primitive", help="What --budget counts per item for a --network search: "
                                                       "primitive (m·n) | flops | dollars (catalogue sizes and prices)."),

@@ -138,4 +138,5 @@ def sentence(d: Decision) -> str:
     shown = f": accuracy at {pick.k} calls is between {_pct(pick.lo)} % and {_pct(pick.hi)} %" if pick else ""
     falls = f"; more calls may lose accuracy (probability {d.p_falls:.0%})" if d.p_falls >= 0.2 else ""
     return (f"Not settled by {d.samples} samples per item{shown}{falls}; the best K lies between "
-            f"{d.k_star_interval[0]} and {d.k_star_interval[1]} — more samples per item would settle it.")
+            f"{d.k_star_interval[0]} and {d.k_star_interval[1]} — more samples per item would settle it "
+            "(scale --more N draws them where they count).")

@@ -17,8 +17,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from callscale.lazy import lazy_face
 
 __version__ = "0.1.0"
 
@@ -123,15 +124,4 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from callscale.tasks.registry import get_task, load_task, register_task, task_names
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'callscale' has no attribute {name!r}")
-    module = importlib.import_module(home)
-    value = module if home.endswith("." + name) else getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_face("callscale", _HOMES, __all__, globals())

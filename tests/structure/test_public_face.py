@@ -26,7 +26,7 @@ def test_every_public_name_resolves() -> None:
 def test_importing_callscale_loads_nothing_heavy() -> None:
     code = "import sys, callscale; print(sorted(m for m in sys.modules if m.startswith(('callscale.', 'numpy', 'scipy'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert out.strip() == "['callscale.lazy']"  # the face's own helper (the standard library only), nothing else
 
 
 class EchoBackend:

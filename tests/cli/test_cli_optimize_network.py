@@ -95,3 +95,20 @@ def test_unpriced_model_with_a_dollar_budget(files: dict[str, Path]) -> None:
     files["models"].write_text(CATALOGUE.replace(", price_in: 0.1, price_out: 0.4", ""))
     code, _, err = optimize(files, "--budget-unit", "dollars")
     assert code == 2 and "model 'small' has no price" in err and not files["store"].exists()
+
+
+def test_analyze_measures_every_configuration_of_a_file_with_choices(tmp_path: Path) -> None:
+    (tmp_path / "net.yaml").write_text("name: dj\nstages:\n  - {id: draft, op: sample, k: 2, model: {choose: [a, b]}}\n"
+                                       "  - {id: pick, op: select, model: {choose: [a, b]}}\n")
+    result = runner.invoke(app, ["analyze", str(tmp_path / "net.yaml"), "--sizes", "1,2,4", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["example"] == "dj" and out["decompositions"] == ["c1", "c2", "c3", "c4"]
+    assert "c2 draft=a, pick=b" in out["notes"] and "c3 draft=b, pick=a" in out["notes"]
+    for row in out["rows"]:  # every configuration measured at every size: k samples and one judge call
+        assert {name: m["calls"] for name, m in row["measured"].items()} == dict.fromkeys(out["decompositions"],
+                                                                                           row["size"] + 1)
+    (tmp_path / "big.yaml").write_text("stages:\n  - {id: draft, op: sample, model: {choose: [a, b, c]}}\n"
+                                       "  - {id: pick, op: select, model: {choose: [a, b, c]}}\n")
+    bad = runner.invoke(app, ["analyze", str(tmp_path / "big.yaml"), "--sizes", "1,2"])
+    assert bad.exit_code == 2 and "big.yaml: its choices make 9 configurations; analyze compares at most 6" in bad.stderr

@@ -211,18 +211,47 @@ async def analyze_network(network: Any, vary: str, sizes: Sequence[int], *, metr
 
     Example: the module docstring analyses a vote network in ``k``.
     """
+    return await analyze_networks([network], vary, sizes, metric=metric, engine=engine, task=task, items=items,
+                                  backend_name=backend_name, symbolic=symbolic)
+
+
+async def analyze_networks(networks: Sequence[Any], vary: str, sizes: Sequence[int], *, metric: str = "calls",
+                           engine: Callable[[Any], Engine] | None = None, task: Any = None, items: int = 4,
+                           backend_name: str = "simulated", symbolic: bool = True, name: str | None = None,
+                           title: str | None = None, notes: str = "") -> Analysis:
+    """:func:`analyze_network` for several networks side by side (e.g. the configurations of a network
+    file with choices): each measured on the same items at each size, with its own growth check (and,
+    for two, the gain of the first over the second). The symbolic side is the first network's."""
     from callscale.asymptotic.symbolic import sympy_available
 
-    check_structure(network, vary, sizes)
+    if not networks:
+        raise ValueError("no network to analyse")
+    names = [net.name for net in networks]
+    if len(set(names)) != len(names):
+        raise ValueError(f"networks to compare need distinct names, got {names}")
+    for net in networks:
+        check_structure(net, vary, sizes)
     rows: list[SizeRow] = []
     for value in sizes:
         the_task = task if task is not None else synthetic_network_task(items, vary, value)
-        eng = engine(the_task) if engine is not None else Engine(simulated_network_backend(the_task), ledger=PassLedger())
-        rows.append(await _network_row(network, vary, value, the_task, eng))
-    summary, growth_cls = network_symbolic(network, vary, metric) if symbolic and sympy_available() else (None, None)
-    checks = growth_checks(rows, [network.name], metric, {network.name: growth_cls})
-    return Analysis(network.name, f"network {network.name}", "", vary, {}, metric, backend_name, 0, (network.name,),
-                    tuple(rows), checks, summary, "Costs per item; calls and depth are checked against the declaration.")
+        parts = []
+        for net in networks:
+            eng = engine(the_task) if engine is not None else Engine(simulated_network_backend(the_task), ledger=PassLedger())
+            parts.append(await _network_row(net, vary, value, the_task, eng))
+        rows.append(SizeRow(value, {vary: value}, {k: v for p in parts for k, v in p.measured.items()},
+                            {k: v for p in parts for k, v in p.declared.items()},
+                            {k: v for p in parts for k, v in p.detail.items()}))
+    summary: Mapping[str, Any] | None = None
+    growths: dict[str, Any] = {}
+    if symbolic and sympy_available():
+        for net in networks:
+            own, growths[net.name] = network_symbolic(net, vary, metric)
+            summary = summary if summary is not None else own
+    checks = growth_checks(rows, names, metric, growths or {name: None for name in names})
+    label = title or (f"network {names[0]}" if len(names) == 1 else f"{len(names)} networks")
+    said = "Costs per item; calls and depth are checked against the declaration." + (f" {notes}" if notes else "")
+    return Analysis(name or names[0], label, "", vary, {}, metric, backend_name, 0, tuple(names),
+                    tuple(rows), checks, summary, said)
 
 
 __all__ = [
@@ -230,6 +259,7 @@ __all__ = [
     "PassLedger",
     "RunFailedError",
     "analyze_network",
+    "analyze_networks",
     "failed_calls",
     "ledger_metrics",
     "measure",

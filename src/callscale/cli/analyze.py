@@ -223,12 +223,11 @@ def _analyze_example(name: str, size_list: list[int] | None, vary: str | None, s
 def _analyze_network(path: Path, size_list: list[int] | None, vary: str, settings: dict[str, int], metric: str,
                      backend: str, task: str, limit: int | None, store: Path | None, chatty: bool,
                      executor: Executor | None = None) -> Any:
-    from callscale.asymptotic.measurement import PassLedger, analyze_network
+    from callscale.asymptotic.measurement import PassLedger, analyze_networks
     from callscale.asymptotic.network_structure import StructureError
     from callscale.backends.local import DEFAULT_MODEL
     from callscale.costs import METRICS
     from callscale.engine import Engine
-    from callscale.networks import load_network
     from callscale.store import check_store
     from callscale.tasks import load_task
 
@@ -238,7 +237,8 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
         raise UserError("--set applies to examples; a network file's sizes are its node fields (edit the file)")
     if not path.is_file():
         raise UserError(f"network file not found: {path}")
-    network = load_network(path, default_model=DEFAULT_MODEL if backend == "local" else "sim")
+    networks, title, legend = _networks(path, DEFAULT_MODEL if backend == "local" else "sim", vary)
+    network = networks[0]
     chosen = size_list or [1, 2, 4, 8]
     if backend != "simulated":
         check_store(store or default_store_path())
@@ -246,19 +246,47 @@ def _analyze_network(path: Path, size_list: list[int] | None, vary: str, setting
     async def main() -> Any:
         try:
             if backend == "simulated":
-                return await analyze_network(network, vary, chosen, metric=metric)
+                return await analyze_networks(networks, vary, chosen, metric=metric, name=title[0], title=title[1], notes=legend)
             the_task = load_task(task, limit or 2)
             async with open_executor_backend(_local_spec(), None, executor) as live:
                 with open_store(store or default_store_path()) as db, call_progress(network.name, enabled=chatty) as meter:
                     def engine(t: Any) -> Any:
                         return meter.watch(Engine(live, store=db, ledger=PassLedger()))
 
-                    return await analyze_network(network, vary, chosen, metric=metric, engine=engine, task=the_task,
-                                                 backend_name="local")
+                    return await analyze_networks(networks, vary, chosen, metric=metric, engine=engine, task=the_task,
+                                                  backend_name="local", name=title[0], title=title[1], notes=legend)
         except StructureError as exc:
             raise UserError(str(exc)) from None
 
     return asyncio.run(main())
+
+
+MAX_CONFIGURATIONS = 6
+"""Most configurations of a network file with choices that ``analyze`` measures side by side."""
+
+
+def _networks(path: Path, default_model: str, vary: str) -> tuple[list[Any], tuple[str | None, str | None], str]:
+    """The network of a plain file, or every configuration of a file with choices (models, and ``k``
+    unless ``k`` is the size varied), named c1, c2, …; with a title and the legend of the names."""
+    import dataclasses
+
+    from callscale.networks import load_network
+    from callscale.search.network_space import NoChoices, SearchableNetwork
+
+    try:
+        searchable = SearchableNetwork.load(path, default_model=default_model)
+    except NoChoices:
+        return [load_network(path, default_model=default_model)], (None, None), ""
+    configs = searchable.configurations(fixed_k=vary == "k")
+    if len(configs) > MAX_CONFIGURATIONS:
+        raise UserError(f"{path}: its choices make {len(configs)} configurations; analyze compares at most "
+                        f"{MAX_CONFIGURATIONS} side by side (narrow the choices, or search them with optimize --network)")
+    networks = [dataclasses.replace(searchable.network(c, default_model=default_model), name=f"c{i}")
+                for i, c in enumerate(configs, start=1)]
+    labels = [searchable.label(c) if vary != "k" else searchable.label(c).replace(f"×{c[0].samples}", "")
+              for c in configs]
+    legend = "Configurations: " + "; ".join(f"c{i} {label}" for i, label in enumerate(labels, start=1)) + "."
+    return networks, (searchable.name, f"{len(configs)} configurations of its choices"), legend
 
 
 def _local_spec() -> Any:

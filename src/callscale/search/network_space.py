@@ -69,6 +69,10 @@ JUDGE_OVERHEAD_TOKENS = 40
 """Tokens a judging/fusing/routing prompt adds to the question (instructions), for the declared cost."""
 
 
+class NoChoices(NetworkError):
+    """A valid network file that declares no choice (a plain network)."""
+
+
 @dataclass(frozen=True)
 class SearchedNode:
     """One searched node (or one ``specialist`` of a route node): its candidate models and sample
@@ -166,7 +170,7 @@ class SearchableNetwork:
         out = cls(data, source, tuple(stages), sizes["prompt_tokens"], sizes["answer_tokens"])
         if not stages:
             network_from_dict(data, source=source, default_model=default_model)  # a plain file: its own errors first
-            raise NetworkError(f"{source}: no node declares a choice; write a node's model as "
+            raise NoChoices(f"{source}: no node declares a choice; write a node's model as "
                                "{choose: [model-a, model-b]} or its k as {choose: [1, 2, 4]} (or {range: [1, 8]})")
         out._check_all(default_model)
         return out
@@ -257,7 +261,6 @@ class SearchableNetwork:
         data = copy.deepcopy(dict(self.raw))
         listed = "stages" if "stages" in data else "nodes"
         entries = {entry.get("id"): entry for entry in data[listed] if isinstance(entry, dict)}
-        parts = []
         for stage, choice in zip(self.stages, config, strict=True):
             entry = entries[stage.node]
             if stage.specialist is not None:
@@ -270,9 +273,27 @@ class SearchableNetwork:
                 entry["model"] = choice.model
                 if stage.has_k:
                     entry["k"] = choice.samples
-            parts.append(f"{stage.name}={choice.model}" + (f"×{choice.samples}" if stage.has_k else ""))
-        data["name"] = f"{self.name}[{', '.join(parts)}]"
+        data["name"] = f"{self.name}[{self.label(config)}]"
         return network_from_dict(data, source=self.source, default_model=default_model)
+
+    def configurations(self, *, fixed_k: bool = False) -> list[Config]:
+        """Every configuration (all choices crossed), in order; with ``fixed_k``, each node's first ``k``
+        only (when another axis varies ``k``).
+
+        Example:
+            >>> net = SearchableNetwork.from_dict({"stages": [
+            ...     {"id": "s", "op": "sample", "model": {"choose": ["a", "b"]}, "k": {"choose": [1, 3]}},
+            ...     {"id": "v", "op": "vote"}]})
+            >>> [c.key for c in net.configurations(fixed_k=True)]
+            ['[["a",1]]', '[["b",1]]']
+        """
+        options = [[(m, k) for m in s.models for k in (s.samples[:1] if fixed_k else s.samples)] for s in self.stages]
+        return [Config.of(*picks) for picks in itertools.product(*options)]
+
+    def label(self, config: Config) -> str:
+        """A configuration in words, e.g. ``draft=gemma3-270m×4, pick=smollm2-135m-instruct``."""
+        return ", ".join(f"{s.name}={c.model}" + (f"×{c.samples}" if s.has_k else "")
+                         for s, c in zip(self.stages, config, strict=True))
 
     def sizes(self) -> defaultdict[str, Any]:
         """The token sizes the declared cost is priced at (names the primitives' cost formulas read)."""

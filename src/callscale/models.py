@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callscale.backends.base import Backend, BackendError, ConfigurationError
-from callscale.backends.factory import BackendSpec, Responder, _aliased, open_backend
+from callscale.backends.base import Backend, ConfigurationError
+from callscale.backends.factory import BackendSpec, Responder, open_backend
 from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S
 from callscale.records import ModelCard
 
@@ -133,17 +133,7 @@ async def _open_openai_entries(group: list[Any]) -> AsyncIterator[Backend]:
         timeout_s=min(e.timeout or DEFAULT_TIMEOUT_S for e in group),
         connect_timeout_s=min(e.connect_timeout or DEFAULT_CONNECT_TIMEOUT_S for e in group),
         cards={e.name: e.card() for e in group}, served={e.name: e.model for e in group})
-    try:
-        listing = await remote.models()
-    except BackendError as exc:
-        await remote.aclose()
-        raise ConfigurationError(f"cannot reach the server of {first.name!r} at {first.base_url} ({exc})") from None
-    listed = {m.get("id") for m in listing}
-    missing = [e.model for e in group if listed and e.model not in listed and not _aliased(e.model, listing)]
-    if missing:
-        await remote.aclose()
-        raise ConfigurationError(f"model {missing[0]!r} is not served at {first.base_url}; it serves {sorted(map(str, listed))}")
-    remote.learn_sizes(listing)
+    await remote.check_serves([e.model for e in group], url=str(first.base_url), server=f"the server of {first.name!r}")
     try:
         yield remote
     finally:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callscale.backends.base import Backend, BackendError, ConfigurationError
+from callscale.backends.base import Backend, ConfigurationError
 from callscale.backends.local import DEFAULT_MODEL, local_model
 from callscale.backends.openai_compat import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S
 from callscale.backends.registry import BUILTIN_BACKENDS, backend_class, backend_names
@@ -140,17 +140,7 @@ async def _open_openai(spec: BackendSpec, responder: Callable[[], Responder] | N
     remote = OpenAICompatBackend(str(spec.base_url), api_key_env=spec.api_key_env, max_n=spec.max_n,
                                  concurrency=spec.concurrency or 8, cards=cards,
                                  timeout_s=spec.timeout_s or DEFAULT_TIMEOUT_S, connect_timeout_s=spec.connect_timeout_s)
-    try:
-        listing = await remote.models()
-    except BackendError as exc:
-        await remote.aclose()
-        raise ConfigurationError(f"cannot reach the server at {spec.base_url} ({exc})") from None
-    listed = {m.get("id") for m in listing}
-    if listed and spec.model_name not in listed and not _aliased(spec.model_name, listing):
-        await remote.aclose()
-        served = sorted(map(str, listed))
-        raise ConfigurationError(f"model {spec.model_name!r} is not served at {spec.base_url}; it serves {served}")
-    remote.learn_sizes(listing)
+    await remote.check_serves([spec.model_name], url=str(spec.base_url), server="the server")
     try:
         yield remote
     finally:
@@ -189,5 +179,3 @@ def kinds() -> list[str]:
     return backend_names()
 
 
-def _aliased(model: str, listing: list[dict[str, object]]) -> bool:
-    return any(model in (entry.get("aliases") or []) for entry in listing)  # type: ignore[operator]

@@ -117,6 +117,23 @@ class OpenAICompatBackend:
         """The card registered for ``model``, or one with unknown size (params 0)."""
         return self._cards.get(model) or ModelCard(model, params=0)
 
+    async def check_serves(self, models: Sequence[str], *, url: str, server: str) -> None:
+        """Open the server's ``/v1/models`` listing: a server that cannot be reached (named ``server``),
+        or one that serves none of the names (or aliases) of one of ``models``, is a
+        ConfigurationError and the client is closed; otherwise unknown sizes are learnt from it
+        (:meth:`learn_sizes`). ``url`` is the address the errors show."""
+        try:
+            listing = await self.models()
+        except BackendError as exc:
+            await self.aclose()
+            raise ConfigurationError(f"cannot reach {server} at {url} ({exc})") from None
+        listed = {m.get("id") for m in listing}
+        missing = [m for m in models if listed and m not in listed and not _aliased(m, listing)]
+        if missing:
+            await self.aclose()
+            raise ConfigurationError(f"model {missing[0]!r} is not served at {url}; it serves {sorted(map(str, listed))}")
+        self.learn_sizes(listing)
+
     def learn_sizes(self, listing: list[dict[str, Any]]) -> list[str]:
         """Fill unknown parameter counts (and context lengths) from the server's ``/v1/models``
         listing where it states them (llama.cpp: ``meta.n_params``, ``meta.n_ctx_train``); returns
@@ -337,3 +354,8 @@ def _split_proportionally(total: int, texts: list[str]) -> list[int]:
     for j in sorted(range(len(raw)), key=lambda j: counts[j] - raw[j])[: total - sum(counts)]:
         counts[j] += 1
     return counts
+
+
+def _aliased(model: str, listing: list[dict[str, Any]]) -> bool:
+    """Whether ``model`` is one of the aliases a server lists for one of its models."""
+    return any(model in (entry.get("aliases") or []) for entry in listing)

@@ -344,16 +344,21 @@ def load_network(path: str | Path, *, default_model: str | None = None) -> Netwo
     reads the previous stage), plus an optional ``output`` (default: the last node listed). The whole
     file is checked before any call (see :func:`network_from_dict`).
     """
+    return network_from_dict(read_network_file(path), source=str(path), default_model=default_model)
+
+
+def read_network_file(path: str | Path) -> Any:
+    """The parsed content of a YAML or TOML network file (a NetworkError naming the file when it
+    cannot be read or parsed); what it holds is checked by :func:`network_from_dict`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise NetworkError(f"{p}: cannot read ({exc.strerror})") from None
     try:
-        raw = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
+        return tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise NetworkError(f"{p}: not valid {'TOML' if p.suffix == '.toml' else 'YAML'} ({exc})") from None
-    return network_from_dict(raw, source=str(p), default_model=default_model)
 
 
 def network_from_dict(raw: Any, *, source: str = "<network>", default_model: str | None = None) -> Network:
@@ -588,6 +593,7 @@ __all__ = [
     "item_sizes",
     "load_network",
     "network_from_dict",
+    "read_network_file",
     "run_network",
     "vote_network",
     "wilson",

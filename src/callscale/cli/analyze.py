@@ -270,13 +270,14 @@ def _networks(path: Path, default_model: str, vary: str) -> tuple[list[Any], tup
     unless ``k`` is the size varied), named c1, c2, …; with a title and the legend of the names."""
     import dataclasses
 
-    from callscale.networks import load_network
+    from callscale.networks import network_from_dict, read_network_file
     from callscale.search.network_space import NoChoices, SearchableNetwork
 
+    raw = read_network_file(path)
     try:
-        searchable = SearchableNetwork.load(path, default_model=default_model)
+        searchable = SearchableNetwork.from_dict(raw, source=str(path), default_model=default_model)
     except NoChoices:
-        return [load_network(path, default_model=default_model)], (None, None), ""
+        return [network_from_dict(raw, source=str(path), default_model=default_model)], (None, None), ""
     configs = searchable.configurations(fixed_k=vary == "k")
     if len(configs) > MAX_CONFIGURATIONS:
         raise UserError(f"{path}: its choices make {len(configs)} configurations; analyze compares at most "

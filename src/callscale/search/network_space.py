@@ -45,7 +45,6 @@ import copy
 import hashlib
 import itertools
 import json
-import tomllib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,10 +52,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from callscale.costs import dollars
-from callscale.networks import MODEL_FIELDS, Network, NetworkError, network_from_dict
+from callscale.networks import MODEL_FIELDS, Network, NetworkError, network_from_dict, read_network_file
 from callscale.records import ModelCard
 from callscale.search.space import Config, Space, Stage
 from callscale.structure import Cost
@@ -127,16 +124,7 @@ class SearchableNetwork:
     @classmethod
     def load(cls, path: str | Path, *, default_model: str | None = None) -> SearchableNetwork:
         """Read and check a network file with choices (errors name the file, node and field)."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise NetworkError(f"{p}: cannot read ({exc.strerror})") from None
-        try:
-            raw = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
-        except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-            raise NetworkError(f"{p}: not valid {'TOML' if p.suffix == '.toml' else 'YAML'} ({exc})") from None
-        return cls.from_dict(raw, source=str(p), default_model=default_model)
+        return cls.from_dict(read_network_file(path), source=str(path), default_model=default_model)
 
     @classmethod
     def from_dict(cls, raw: Any, *, source: str = "<network>", default_model: str | None = None) -> SearchableNetwork:

@@ -187,3 +187,20 @@ async def test_instant_fill_matches_the_awaiting_path(tmp_path: Path) -> None:
     assert [len(t) for t in texts] == [1, 3, 16, 40, 1, 1, 2, 6]
     assert texts[5] == [(0, texts[0][0][1], True, None)]  # the second ask of a pool reads what the first made
     assert all(e is not None for _, _, _, e in texts[6])  # refused: failures, not results
+
+
+def test_a_later_round_counts_only_the_samples_it_adds() -> None:
+    """complete(..., start=s): samples 0…k−1 come back, but only s… are counted (the caller read the rest)."""
+    engine = Engine(SimulatedBackend.constant({"A": 1.0}))
+    request = Request.chat("m", "q")
+
+    async def rounds() -> list[int]:
+        first = await engine.complete(request, 3, node="n")
+        second = await engine.complete(request, 5, node="n", start=3)
+        return [len(first), len(second), second[3].index]
+
+    assert asyncio.run(rounds()) == [3, 5, 3]
+    line = engine.ledger.nodes()["n"]
+    assert line.system.calls == line.spent.calls == 5 and line.cache_hits == 0 and engine.stats.cache_hits == 0
+    with pytest.raises(ValueError, match="start must be between 0 and k = 2"):
+        asyncio.run(engine.complete(request, 2, start=3))

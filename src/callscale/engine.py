@@ -176,14 +176,19 @@ class Engine:
     def _route(self, model: str) -> _Route:
         return self._routes.get(model) or self._default
 
-    async def complete(self, request: Request, k: int = 1, *, node: str = "default", depth: int = 1) -> list[Completion]:
-        """Samples ``0 … k−1`` of ``request``'s pool, calling only for the missing ones."""
+    async def complete(self, request: Request, k: int = 1, *, node: str = "default", depth: int = 1,
+                       start: int = 0) -> list[Completion]:
+        """Samples ``0 … k−1`` of ``request``'s pool, calling only for the missing ones. With ``start``,
+        the caller has read samples ``0 … start−1`` already (e.g. an earlier round of the same node):
+        only samples ``start …`` are counted in the ledger and the stats."""
         _check_k(k)
+        if not 0 <= start <= k:
+            raise ValueError(f"start must be between 0 and k = {k}, got {start}")
         self._raise_fatal()
         key = request.key(self._route(request.model).backend.name)
         if self.keys is not None and self.keys.get(key, 0) < k:
             self.keys[key] = k
-        return await self._complete(request, k, key, None, node, depth)
+        return await self._complete(request, k, key, None, node, depth, start=start)
 
     async def complete_many(
         self, asks: Sequence[tuple[Request, int]], *, node: str = "default", depth: int = 1
@@ -305,7 +310,7 @@ class Engine:
         return rest
 
     async def _complete(self, request: Request, k: int, key: str, have: list[Completion] | None,
-                        node: str, depth: int, epoch: int = -1) -> list[Completion]:
+                        node: str, depth: int, epoch: int = -1, start: int = 0) -> list[Completion]:
         while key in self._inflight:
             pending = self._inflight[key]
             if pending is None:
@@ -329,12 +334,12 @@ class Engine:
                 self._mark_filled(key)
                 if waiting is not None:
                     waiting.set_result(None)
-            self.stats.cache_hits += len(have)
+            self.stats.cache_hits += sum(c.index >= start for c in have)
             samples = sorted(have + fresh, key=lambda c: c.index) if have else fresh
         else:
-            self.stats.cache_hits += k
+            self.stats.cache_hits += k - start
             samples = have
-        self._record(request, samples, node, depth)
+        self._record(request, samples[start:] if start else samples, node, depth)
         return samples
 
     def _keep(self, key: str, request: Request, completions: list[Completion]) -> None:

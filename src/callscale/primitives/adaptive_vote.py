@@ -34,8 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from callscale.engine import MAX_SAMPLES, Engine
-from callscale.ledger import Ledger, Tally
+from callscale.engine import MAX_SAMPLES
 from callscale.primitives.base import Decision, ItemContext, Node, Shape, Value, input_depth, size
 from callscale.primitives.generate import Sample
 from callscale.primitives.vote import decide
@@ -122,9 +121,7 @@ class AdaptiveVote(Node):
             need = votes_to_stop(self._rule, list(Counter(a for a in answers if a is not None).values()))
             n = min(self.cap, len(drawn) + max(need, self.round or 1, 1))
             rounds += 1
-            got = await ctx.engine.complete(request, n, node=self.id, depth=base + rounds)
-            if drawn:
-                _take_back(ctx.engine, self.id, request.model, got[: len(drawn)], base + rounds)
+            got = await ctx.engine.complete(request, n, node=self.id, depth=base + rounds, start=len(drawn))
             answers += [ctx.task.parse(c.text, ctx.item) if c.ok else None for c in got[len(drawn):]]
             drawn = got
             stop = stop_point(self._rule, answers)
@@ -140,24 +137,3 @@ class AdaptiveVote(Node):
         calls: Expr = self.cap if probs is None else self.theory(probs).expected_calls
         return Cost.of(self.model, calls=calls, prompt_tokens=calls * size(sizes, "prompt"),
                        completion_tokens=calls * size(sizes, "answer")), Shape(count=1)
-
-
-def _take_back(engine: Engine, node: str, model: str, again: Sequence[Completion], depth: int) -> None:
-    """Undo the ledger's second count of samples an earlier round already counted: the engine hands out
-    samples 0…n−1 of a pool and records all of them, so a round that extends the pool re-records the
-    samples the node has read already."""
-    card = engine.card(model)
-    repeat = Ledger()
-    for c in again:
-        repeat.record(node, card, c, depth)
-    line = next((ln for ln in engine.ledger.lines() if ln.node == node and ln.model == card.name), None)
-    if line is None:
-        return
-    for taken in repeat.lines():
-        line.spent.merge(_negated(taken.spent))
-        line.system.merge(_negated(taken.system))
-        line.cache_hits -= taken.cache_hits
-
-
-def _negated(tally: Tally) -> Tally:
-    return Tally(**{f.name: True if f.name == "priced" else -getattr(tally, f.name) for f in dataclasses.fields(tally)})

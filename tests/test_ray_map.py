@@ -13,7 +13,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # bind every Ra
 ray = pytest.importorskip("ray", reason="Ray is not installed; run: pip install 'callscale[ray]'")
 
 from callscale.executors.ray import ray_map  # noqa: E402
-from callscale.scaling import predict, prior  # noqa: E402
+from callscale.scaling import prior  # noqa: E402
 from callscale.scaling.estimate import ItemCounts  # noqa: E402
 from callscale.scaling.predict import vote_curve_draws  # noqa: E402
 from callscale.scaling.prior import fit_answer_prior, local_map, select_penalty, serial_map  # noqa: E402
@@ -45,7 +45,6 @@ def test_ray_map_is_map() -> None:
 def test_folds_and_replicates_on_ray_give_the_local_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every problem counts as large here, so that the replicates have their own streams and go out.
     monkeypatch.setattr(prior, "DENSE_MAX", 0)
-    monkeypatch.setattr(predict, "REPLICATE_STREAMS_MIN", 0)
     counts = _counts()
     assert select_penalty(counts, mapper=ray_map) == select_penalty(counts, mapper=serial_map)
     fitted = fit_answer_prior(counts, mapper=ray_map)

@@ -134,12 +134,12 @@ def test_cross_validation_with_shared_likelihoods_is_fitting_every_fold_afresh()
     assert select_penalty(counts, profiles=profiles, mapper=local_map) == expected  # wherever the fits run
 
 
-def test_replicates_below_the_threshold_are_the_one_stream_loops() -> None:
+def test_replicates_of_a_dense_likelihood_are_the_one_stream_loops() -> None:
     counts = _pool(50, 5, seed=4)
     ks = np.array([1, 3, 9, 31])
     fitted = fit_answer_prior(counts, penalty=0.1)
     model = _VoteModel.of(fitted, counts, ks)
-    assert len(model.sigs) * fitted.weights.size < predict.REPLICATE_STREAMS_MIN
+    assert isinstance(PriorRefit.of(fitted, model.sigs).lik, np.ndarray)  # small enough to be kept dense
     # The loop as it always was: one stream, a dense posterior per replicate, rows summed with np.add.at.
     rng = np.random.default_rng(7)
     refit = PriorRefit.of(fitted, model.sigs)
@@ -179,7 +179,6 @@ def test_the_factored_likelihood_fits_what_the_dense_one_does() -> None:
 def everything_large(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every problem counts as large: factored fits, a stream per replicate."""
     monkeypatch.setattr(prior, "DENSE_MAX", 0)
-    monkeypatch.setattr(predict, "REPLICATE_STREAMS_MIN", 0)
 
 
 def test_above_the_threshold_the_numbers_do_not_depend_on_where_replicates_run(everything_large: None) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import special, stats
 from scipy.interpolate import BSpline
 
 from callscale.scaling.estimate import ItemCounts
@@ -32,6 +32,7 @@ __all__ = [
     "FactoredLikelihood",
     "band_of",
     "band_profile_weights",
+    "base_law_of",
     "base_log_density",
     "fit_abstain_prior",
     "fit_banded_prior",
@@ -44,31 +45,85 @@ BASE_CONCENTRATION = 2.0
 """The most concentrated base law the density over p is shrunk toward: a + b of Beta(a, b) at most 2."""
 
 
+_LOG_SIZE = (-5.0, 10.0)
+"""Bounds of log(a + b) in the beta-binomial fit."""
+
+
 def _beta_binomial_fit(successes: IntArray, trials: IntArray, weights: FloatArray | None = None) -> tuple[float, float]:
     """(a, b) of the Beta law maximising the (weighted) beta-binomial likelihood of ``successes`` of ``trials``.
 
-    Searched over the mean's logit and the log of a + b (clipped to [e⁻⁵, e¹⁰]); needs some successes
-    and some failures.
+    Searched over x = (logit of the mean, log of a + b), log(a + b) within [−5, 10], by Newton's method
+    with the exact gradient and Hessian (digamma, trigamma), an eigenvalue-clipped Hessian and
+    backtracking, from the pooled rate and a + b = 10; at a bound of log(a + b) the step moves the mean
+    only. Needs some successes and some failures.
+
+    >>> a, b = _beta_binomial_fit(np.array([0, 1, 4, 2]), np.array([5, 5, 5, 5]))
+    >>> round(a / (a + b), 3)
+    0.35
     """
     w = np.ones(len(successes)) if weights is None else np.asarray(weights, dtype=float)
     # Items share few (successes, trials) pairs: sum their weights once (the binomial coefficient is a
     # constant of the likelihood and drops out).
-    pairs, which = np.unique(np.column_stack([successes, trials]), axis=0, return_inverse=True)
-    pair_w = np.bincount(which.ravel(), weights=w, minlength=len(pairs))
-    k, n = pairs[:, 0].astype(float), pairs[:, 1].astype(float)
+    trials = np.asarray(trials, dtype=np.int64)
+    width = int(trials.max()) + 1
+    keys, which = np.unique(np.asarray(successes, dtype=np.int64) * width + trials, return_inverse=True)
+    pair_w = np.bincount(which.ravel(), weights=w, minlength=len(keys))
+    k, n = (keys // width).astype(float), (keys % width).astype(float)
+    total = float(pair_w.sum())
+    lo, hi = _LOG_SIZE
 
     def split(x: FloatArray) -> tuple[float, float]:
         mean = float(special.expit(x[0]))
-        size = float(np.exp(np.clip(x[1], -5.0, 10.0)))
+        size = float(np.exp(x[1]))
         return mean * size, (1.0 - mean) * size
 
     def neg(x: FloatArray) -> float:
         a, b = split(x)
         return -float(pair_w @ (special.betaln(k + a, n - k + b) - special.betaln(a, b)))
 
+    def derivatives(x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Gradient and Hessian of ``neg`` at x (chain rule from (a, b))."""
+        mean, size = float(special.expit(x[0])), float(np.exp(x[1]))
+        a, b = mean * size, (1.0 - mean) * size
+        args = np.concatenate([k + a, n - k + b, n + a + b, [a, b, a + b]])
+        psi, tri = special.digamma(args), special.polygamma(1, args)
+        s = k.size
+        d_a = float(pair_w @ (psi[:s] - psi[2 * s:3 * s])) - total * (psi[-3] - psi[-1])
+        d_b = float(pair_w @ (psi[s:2 * s] - psi[2 * s:3 * s])) - total * (psi[-2] - psi[-1])
+        both = total * tri[-1] - float(pair_w @ tri[2 * s:3 * s])
+        h_aa = float(pair_w @ tri[:s]) - total * tri[-3] + both
+        h_bb = float(pair_w @ tri[s:2 * s]) - total * tri[-2] + both
+        v = mean * (1.0 - mean) * size
+        jac = np.array([[v, mean * size], [-v, (1.0 - mean) * size]])  # ∂(a, b)/∂x
+        curv = np.array([[v * (1.0 - 2.0 * mean), v], [v, 0.0]])  # ∂²a/∂x² = curv + diag(0, a); b: minus, + diag(0, b)
+        hess = jac.T @ np.array([[h_aa, both], [both, h_bb]]) @ jac + (d_a - d_b) * curv
+        hess[1, 1] += d_a * a + d_b * b
+        return -(jac.T @ np.array([d_a, d_b])), -hess
+
     rate = float(w @ successes) / float(w @ trials)
-    result = optimize.minimize(neg, np.array([special.logit(rate), np.log(10.0)]), method="Nelder-Mead")
-    return split(result.x)
+    x = np.array([special.logit(rate), np.log(10.0)])
+    current = neg(x)
+    for _ in range(100):
+        grad, hess = derivatives(x)
+        free = [0] if (x[1] <= lo and grad[1] > 0) or (x[1] >= hi and grad[1] < 0) else [0, 1]
+        vals, vecs = np.linalg.eigh(hess[np.ix_(free, free)])
+        vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, float(np.abs(vals).max())))
+        step = np.zeros(2)
+        step[free] = -(vecs @ ((vecs.T @ grad[free]) / vals))
+        t = 1.0
+        while t > 1e-10:
+            trial = x + t * step
+            trial[1] = min(max(trial[1], lo), hi)
+            new = neg(trial)
+            if new < current:
+                break
+            t *= 0.5
+        else:
+            break
+        improvement, x, current = current - new, trial, new
+        if improvement < 1e-12 * max(1.0, abs(current)):
+            break
+    return split(x)
 
 
 def fit_abstain_prior(counts: Sequence[ItemCounts]) -> tuple[float, float]:
@@ -104,7 +159,17 @@ def fit_base_law(counts: Sequence[ItemCounts], weights: ArrayLike | None = None)
     """
     voting = np.array([c.correct + sum(c.wrong) for c in counts])
     correct = np.array([c.correct for c in counts])
-    w = np.ones(len(counts)) if weights is None else np.asarray(weights, dtype=float)
+    return base_law_of(correct, voting, weights)
+
+
+def base_law_of(correct: IntArray, voting: IntArray, weights: ArrayLike | None = None) -> tuple[float, float] | None:
+    """:func:`fit_base_law` from the items' correct and voting counts (arrays kept by a caller that
+    refits often, e.g. every bootstrap replicate).
+
+    >>> base_law_of(np.array([0, 0]), np.array([3, 4])) is None
+    True
+    """
+    w = np.ones(len(correct)) if weights is None else np.asarray(weights, dtype=float)
     keep = (voting > 0) & (w > 0)
     if not keep.any() or np.all(correct[keep] == 0) or np.all(correct[keep] == voting[keep]):
         return None

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,12 +39,7 @@ from callscale.scaling.prior import (
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-REPLICATE_STREAMS_MIN = 1 << 20
-"""Distinct items × grid points from which bootstrap replicates each have their own random stream and
-can run anywhere (:func:`_bootstrap`); below, they share one stream and run in turn, as they always did."""
-
 __all__ = [
-    "REPLICATE_STREAMS_MIN",
     "CurveDraws",
     "CurvePrediction",
     "predict_vote_curve",
@@ -155,12 +151,15 @@ def _thinning(prior: AnswerPrior, counts: Sequence[ItemCounts], ks: IntArray) ->
 
 @dataclass(frozen=True)
 class _VoteModel:
-    """Every grid point's curve at ``ks`` thinned for each abstain group, and the items by signature."""
+    """Every grid point's curve at K = 0..max(ks), the abstain thinning of each group, and the items by
+    signature. ``thinned`` (every grid point's thinned curve at ``ks``, per group) is formed only when
+    bootstrap replicates need it: the point curve contracts the items first."""
 
     sigs: list[ItemCounts]
     mult: FloatArray
     group_of: IntArray
-    thinned: FloatArray  # (groups, G, len(ks))
+    curves: FloatArray  # (G, max(ks) + 1)
+    mats: FloatArray  # (groups, len(ks), max(ks) + 1)
     loglik: FloatArray  # (signatures, G)
 
     @classmethod
@@ -171,18 +170,29 @@ class _VoteModel:
         sigs, inverse = signature_table(counts)
         mult = np.bincount(inverse, minlength=len(sigs)).astype(float)
         mats, group_of = _thinning(prior, sigs, ks)  # per abstain group: P(j voting answers | K)
-        thinned = np.matmul(curves[None, :, :], mats.transpose(0, 2, 1))  # (groups, G, len(ks)), by BLAS
-        return cls(sigs, mult, group_of, thinned, prior.log_likelihood(sigs))
+        return cls(sigs, mult, group_of, curves, mats, prior.log_likelihood(sigs))
+
+    @functools.cached_property
+    def thinned(self) -> FloatArray:
+        """(groups, G, len(ks)): each grid point's curve thinned for each abstain group, by BLAS."""
+        return np.asarray(np.matmul(self.curves[None, :, :], self.mats.transpose(0, 2, 1)), dtype=float)
 
     def curve(self, per_sig: FloatArray) -> FloatArray:
         """The task's curve when signature s puts mass ``per_sig[s, g]`` on grid point g."""
-        if self.thinned.shape[0] == 1:  # one abstain group: its rows summed in order, as np.add.at would
+        if self.mats.shape[0] == 1:  # one abstain group: its rows summed in order, as np.add.at would
             by_group = np.add.reduce(per_sig, axis=0, keepdims=True)
         else:
-            by_group = np.zeros((self.thinned.shape[0], per_sig.shape[1]))
+            by_group = np.zeros((self.mats.shape[0], per_sig.shape[1]))
             np.add.at(by_group, self.group_of, per_sig)
-        flat = self.thinned.reshape(-1, self.thinned.shape[2])
-        return np.asarray(by_group.reshape(-1) @ flat / self.mult.sum(), dtype=float)
+        mixed = by_group @ self.curves  # (groups, K = 0..kmax): each group's mixture of curves
+        return np.asarray(np.einsum("gj,gij->i", mixed, self.mats) / self.mult.sum(), dtype=float)
+
+    def picked_curve(self, picks: IntArray) -> FloatArray:
+        """:meth:`curve` for whole draws: ``picks[s, g]`` of signature s's items drawn at grid point g
+        (at most one entry per item is non-zero, so only those rows of the curves are read)."""
+        rows, points = np.nonzero(picks)
+        counts = picks[rows, points].astype(float)
+        return np.asarray(counts @ self.thinned[self.group_of[rows], points] / self.mult.sum(), dtype=float)
 
 
 def _bootstrap(
@@ -197,12 +207,12 @@ def _bootstrap(
     """``n_boot`` replicate curves: items resampled, the prior refitted on them (its penalty drawn
     log-uniformly from ``penalty_range`` unless ``None``), each item's distribution drawn from its posterior.
 
-    Below ``REPLICATE_STREAMS_MIN`` distinct items × grid points the replicates share one random stream
-    and run in turn here. From there on, each replicate has its own stream (spawned from ``seed``) and
-    they are fanned out by ``mapper`` (default: local processes when the work is large): the same
-    replicates whatever runs them."""
+    Each replicate has its own stream (spawned from ``seed``) and they are fanned out by ``mapper``
+    (default: local processes when the work is large): the same replicates whatever runs them. Only
+    tiny problems, whose likelihood is kept as one dense array (:data:`~callscale.scaling.prior.DENSE_MAX`),
+    share one random stream and run in turn here."""
     refit = PriorRefit.of(prior, model.sigs)
-    if len(model.sigs) * prior.weights.size < REPLICATE_STREAMS_MIN or not isinstance(refit.lik, FactoredLikelihood):
+    if not isinstance(refit.lik, FactoredLikelihood):
         return _sequential_replicates(model, refit, n_boot, seed, boot_iterations, penalty_range)
     job = _Replicates(refit, model.mult, model.group_of, model.thinned, seed, boot_iterations, penalty_range)
     run = mapper_for(mapper, len(model.sigs) * prior.weights.size * n_boot)
@@ -232,8 +242,8 @@ def _sequential_replicates(
             penalty = float(np.exp(rng.uniform(np.log(penalty_range[0]), np.log(penalty_range[1]))))
         w_b = refit.weights(draw, penalty, boot_iterations)
         post_b = posterior(model.loglik, w_b / w_b.sum())
-        picks = rng.multinomial(mult_int, post_b).astype(float)  # each item's distribution drawn from its posterior
-        reps[b] = model.curve(picks)
+        picks = rng.multinomial(mult_int, post_b)  # each item's distribution drawn from its posterior
+        reps[b] = model.picked_curve(picks)
     return reps
 
 

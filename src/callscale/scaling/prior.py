@@ -35,6 +35,7 @@ from callscale.scaling.density import (
     FactoredLikelihood,
     band_of,
     band_profile_weights,
+    base_law_of,
     base_log_density,
     fit_abstain_prior,
     fit_banded_prior,
@@ -528,6 +529,8 @@ class PriorRefit:
     basis: FloatArray
     bands: NDArray[np.int64]
     band_weights: FloatArray
+    correct: NDArray[np.int64]
+    voting: NDArray[np.int64]
 
     @classmethod
     def of(cls, prior: AnswerPrior, sigs: Sequence[ItemCounts], loglik: FloatArray | None = None) -> PriorRefit:
@@ -535,8 +538,10 @@ class PriorRefit:
         prior's grid are computed from them; ``loglik`` is not needed)."""
         bands = band_of(prior.p_grid, prior.band_edges)
         lik = _likelihood(*log_likelihood_parts(sigs, prior.p_grid, prior.profiles))
+        correct = np.array([c.correct for c in sigs], dtype=np.int64)
+        voting = correct + np.array([sum(c.wrong) for c in sigs], dtype=np.int64)
         return cls(prior, sigs, lik, spline_basis(prior.p_grid, prior.df), bands,
-                   band_profile_weights(prior.weights, bands))
+                   band_profile_weights(prior.weights, bands), correct, voting)
 
     @property
     def spline(self) -> bool:
@@ -549,7 +554,8 @@ class PriorRefit:
         fitted = self.prior
         if not self.spline:
             return np.asarray(fitted.weights.ravel(), dtype=float)
-        base = base_log_density(fitted.p_grid, None if fitted.base_law is None else fit_base_law(self.sigs, mult))
+        law = None if fitted.base_law is None else base_law_of(self.correct, self.voting, mult)
+        base = base_log_density(fitted.p_grid, law)
         coef, h = fit_banded_prior(
             self.lik, mult, self.basis, penalty, iterations, fitted.coef, self.band_weights, self.bands, base
         )

@@ -59,7 +59,7 @@ def _beta_binomial_fit(successes: IntArray, trials: IntArray, weights: FloatArra
 
     >>> a, b = _beta_binomial_fit(np.array([0, 1, 4, 2]), np.array([5, 5, 5, 5]))
     >>> round(a / (a + b), 3)
-    0.35
+    0.349
     """
     w = np.ones(len(successes)) if weights is None else np.asarray(weights, dtype=float)
     # Items share few (successes, trials) pairs: sum their weights once (the binomial coefficient is a

@@ -12,11 +12,12 @@ import pytest
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # bind every Ray node to 127.0.0.1
 ray = pytest.importorskip("ray", reason="Ray is not installed; run: pip install 'callscale[ray]'")
 
+from callscale.executors.local import local_map, serial_map  # noqa: E402
 from callscale.executors.ray import ray_map  # noqa: E402
 from callscale.scaling import prior  # noqa: E402
 from callscale.scaling.estimate import ItemCounts  # noqa: E402
 from callscale.scaling.predict import vote_curve_draws  # noqa: E402
-from callscale.scaling.prior import fit_answer_prior, local_map, select_penalty, serial_map  # noqa: E402
+from callscale.scaling.prior import fit_answer_prior, select_penalty  # noqa: E402
 
 pytestmark = pytest.mark.ray
 

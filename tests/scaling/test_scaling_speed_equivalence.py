@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from callscale.executors.local import local_map, serial_map
 from callscale.scaling import predict, prior
 from callscale.scaling.density import FactoredLikelihood, band_of, fit_banded_prior, spline_basis
 from callscale.scaling.estimate import ItemCounts
@@ -31,14 +32,7 @@ from callscale.scaling.grid import (
     wrong_profiles,
 )
 from callscale.scaling.predict import _VoteModel, vote_curve_draws
-from callscale.scaling.prior import (
-    PENALTY_CANDIDATES,
-    PriorRefit,
-    fit_answer_prior,
-    local_map,
-    select_penalty,
-    serial_map,
-)
+from callscale.scaling.prior import PENALTY_CANDIDATES, PriorRefit, fit_answer_prior, select_penalty
 
 
 def _pool(n: int, samples: int, seed: int) -> list[ItemCounts]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Iterator
+from concurrent.futures import Executor as WorkPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from callscale.backends.factory import BackendSpec
     from callscale.pools import PoolSpec
     from callscale.scaling.analysis import VoteScaling
+    from callscale.scaling.estimate import PoolItem
     from callscale.study import StudyPart
     from callscale.tasks.items import Task
 
@@ -201,22 +206,39 @@ async def _run(spec: BackendSpec, parts: Parts, store_path: Path, analysis: dict
     results = []
     spent: list[dict[str, Any] | None] = []
     async with backend_and_store(spec, lambda: _world(parts), store_path, executor=executor) as (live, db):
-        with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record:
+        with db.recording("scale", {"parts": [p.name for p, _ in parts], "backend": live.name}) as record, \
+                _analysis_pool(len(parts), executor, more) as pool:
             failures = Failures()
             per_call = []
+            pending = []
             for part, loaded in parts:
                 engine = Engine(live, store=db, concurrency=spec.concurrency)
-                result = await _part(engine, part, loaded, analysis, show_progress, spec, live.name, more,
-                                     mapper=_mapper(executor))
-                results.append(result[0])
-                spent.append(result[1])
+                pending.append(await _part(engine, part, loaded, analysis, show_progress, spec, live.name, more,
+                                           mapper=_mapper(executor), pool=pool))
                 per_call.append(cost_per_call(engine))
                 failures.add(engine)
                 record.summary["calls_made"] = failures.made
                 failures.verdict(fail_share, record)
+            for analysed, summary in pending:  # the analyses still running in the pool, in order
+                results.append(await analysed)
+                spent.append(summary)
     shown = live.name if spec.kind in ("local", "openai", "simulated") else f"{spec.kind} of {live.name}"
     return results, {"calls_made": failures.made, "failures": failures.failed, "backend": shown, "cost_per_call": per_call,
                      "more": spent}
+
+
+@contextlib.contextmanager
+def _analysis_pool(parts: int, executor: Executor | None, more: More | None) -> Iterator[Any]:
+    """Local processes that analyse each part while the next one draws its samples (``None`` when the
+    parts are analysed here: a single part, ``--more`` (it needs the analysis before drawing), or
+    ``--executor ray``, whose analysis fans out on the cluster)."""
+    if parts < 2 or (more is not None and more.n) or (executor is not None and executor.kind == "ray"):
+        yield None
+        return
+    from callscale.executors.local import available_cpus, process_pool
+
+    with process_pool(min(parts, available_cpus())) as pool:
+        yield pool
 
 
 def _mapper(executor: Executor | None) -> Any:
@@ -252,13 +274,12 @@ def cost_per_call(engine: Engine) -> dict[str, float]:
 
 
 async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[str, int], show_progress: bool,
-                spec: BackendSpec, backend_name: str,
-                more: More | None = None, mapper: Any = None) -> tuple[VoteScaling, dict[str, Any] | None]:
+                spec: BackendSpec, backend_name: str, more: More | None = None, mapper: Any = None,
+                pool: WorkPool | None = None) -> tuple[Awaitable[VoteScaling], dict[str, Any] | None]:
     """One part: its pools (and logprobs route) drawn through ``engine``, then analysed; with ``more``, then
-    its further samples drawn and analysed again (the result: the analysis after, and what ``more`` did)."""
+    its further samples drawn and analysed again (the result: the analysis after, and what ``more`` did).
+    With a process ``pool`` the analysis runs there and the result's analysis is still to be awaited."""
     from callscale.pools import collect_pools, top_logprobs
-    from callscale.scaling.analysis import analyze_pools
-    from callscale.scaling.estimate import PoolItem
     from callscale.scaling.measured import letter_distribution
 
     pool_spec = part.spec
@@ -273,20 +294,35 @@ async def _part(engine: Engine, part: StudyPart, loaded: Task, analysis: dict[st
                 "backend": backend_name if spec.kind != "replay" else f"replay of {backend_name}"}
 
     def analysed(pools: list[PoolItem]) -> VoteScaling:
-        return analyze_pools(part.name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
-                             n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings,
-                             calls=_calls(engine), mapper=mapper)
+        return _analyse(part.name, pools, analysis, dists, settings, _calls(engine), mapper)
 
+    if pool is not None:
+        job = functools.partial(_analyse, part.name, pools, analysis, dists, settings, _calls(engine), mapper)
+        return asyncio.get_running_loop().run_in_executor(pool, job), None
     before = analysed(pools)
     if more is None or not more.n:
-        return before, None
+        return _done(before), None
     if more.target is None and before.decision.get("settled"):
-        return before, more.summary(before, before, 0, 0)
+        return _done(before), more.summary(before, before, 0, 0)
     made = engine.stats.samples
     with progress(engine, f"{more.n} more samples for {part.name}", show_progress, more.n):
         pools = await more.draw(engine, loaded, pool_spec, pools, before)
     after = analysed(pools)
-    return after, more.summary(before, after, more.n, engine.stats.samples - made)
+    return _done(after), more.summary(before, after, more.n, engine.stats.samples - made)
+
+
+def _analyse(name: str, pools: list[PoolItem], analysis: dict[str, int], dists: Any, settings: dict[str, Any],
+             calls: dict[str, Any], mapper: Any) -> VoteScaling:
+    """One part's analysis (a module-level function, so that a process pool can run it)."""
+    from callscale.scaling.analysis import analyze_pools
+
+    return analyze_pools(name, pools, fit_on=analysis["fit_on"], predict_to=analysis["predict_to"],
+                         n_boot=analysis["n_boot"], logprob_distributions=dists, settings=settings,
+                         calls=calls, mapper=mapper)
+
+
+async def _done(value: VoteScaling) -> VoteScaling:
+    return value
 
 
 def _calls(engine: Engine) -> dict[str, Any]:

@@ -321,7 +321,7 @@ async def ray_backend(opener: Opener, *, workers: int | None = None, models: tup
 
 def ray_map(fn: Callable[[Any], Any], items: Any, *, address: str | None = None) -> list[Any]:
     """``fn`` over ``items`` (any iterable) as Ray tasks (one CPU each), the results in order: a
-    :data:`~callscale.scaling.prior.Mapper` for the analysis's independent fits (bootstrap replicates,
+    :data:`~callscale.executors.local.Mapper` for the analysis's independent fits (bootstrap replicates,
     cross-validation folds), which give the same numbers wherever they run. Uses the cluster Ray is
     connected to, else joins or starts one as :func:`connect` does; ``fn`` is put in the object store
     once and shared by the tasks. When no CPU of the cluster is free, they run here instead."""

@@ -83,6 +83,14 @@ _STYLE: dict[str, Any] = {
 }
 
 
+def preload() -> None:
+    """Import matplotlib (Agg) and its pyplot now: processes forked afterwards to draw figures start with it."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot
+
+
 @contextlib.contextmanager
 def plot_style() -> Iterator[None]:
     """matplotlib (Agg) with the reports' style and palette, for the duration of the block."""

@@ -435,12 +435,17 @@ def _section(r: Record) -> str:
 def render_html(results: Sequence[VoteScaling | Record], title: str = "Vote scaling", *,
                 data_file: str | None = None) -> str:
     """The report as one self-contained HTML page (an index first when there are several tasks);
-    ``data_file`` names the file beside it that holds the records, when there is one."""
+    ``data_file`` names the file beside it that holds the records, when there is one. The tasks'
+    sections (their figures) are drawn in local processes when there are several."""
+    from callscale.executors.local import local_map
+
+    look.preload()  # the drawing library, once, before the sections are drawn in forked processes
+
     records = [r.to_dict() if isinstance(r, VoteScaling) else r for r in results]
     index = look.index_html([(r["name"], r["name"], _verdict(r)) for r in records]) if len(records) > 1 else ""
     tasks = f"{len(records)} tasks" if len(records) != 1 else "1 task"
     return look.page_html(
-        title, index + "".join(_section(r) for r in records),
+        title, index + "".join(local_map(_section, records)),
         subtitle=f"{tasks} · majority-vote accuracy against the number of calls per item",
         footer="Rendered by callscale from the analysis records" + (
             f"; the numbers behind this page are in {data_file} beside it." if data_file else "."))

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from callscale.executors.local import Mapper
 from callscale.scaling.adaptive_pools import adaptive_frontier
 from callscale.scaling.bounds import likelihood_range
 from callscale.scaling.decision import decide
@@ -39,7 +40,7 @@ from callscale.scaling.estimate import PoolItem, item_counts
 from callscale.scaling.grid import EXTEND_MAX
 from callscale.scaling.laws import CannotFit, ScalingLaw, ShrinkageLaw, get_law, law_names, prediction_ks
 from callscale.scaling.measured import logprob_curve, measure_pools
-from callscale.scaling.prior import Mapper, fit_answer_prior
+from callscale.scaling.prior import fit_answer_prior
 from callscale.scaling.theory import DIRECT_MAX, AnswerDistribution
 
 IntArray = NDArray[np.int64]

@@ -115,7 +115,7 @@ def grid_curves(p_grid: FloatArray, profiles: FloatArray, kmax: int) -> FloatArr
     """Vote accuracy (no abstain) at K = 1..kmax for every grid point, shape (G, kmax), p-major.
 
     Exact up to K = 150; beyond, extended by :func:`extend_curves` (up to ``EXTEND_MAX``). The curves
-    depend on the grid only, which refits and bootstrap replicates share: the last few are cached.
+    depend on the grid only, which refits and bootstrap replicates share: the last few used are cached.
 
     >>> grid_curves(np.array([0.6, 0.3]), np.array([[1.0, 0.0]]), 3).round(4).tolist()
     [[0.6, 0.6, 0.648], [0.3, 0.3, 0.216]]
@@ -123,8 +123,10 @@ def grid_curves(p_grid: FloatArray, profiles: FloatArray, kmax: int) -> FloatArr
     if kmax > EXTEND_MAX:
         raise ValueError(f"predictions reach K = {EXTEND_MAX} at most, got {kmax}")
     key = p_grid.tobytes() + b"|" + profiles.tobytes()
-    curves = _GRID_CURVES.get(key)
-    if curves is None or curves.shape[1] < kmax:
+    curves = _GRID_CURVES.pop(key, None)  # put back last: the least recently used go first
+    if curves is not None and curves.shape[1] >= kmax:
+        _GRID_CURVES[key] = curves
+    else:
         exact = curves[:, :DIRECT_MAX] if curves is not None and curves.shape[1] >= DIRECT_MAX else \
             vote_accuracy_grid(p_grid, profiles, min(kmax, DIRECT_MAX))
         curves = extend_curves(exact, kmax) if kmax > DIRECT_MAX else exact

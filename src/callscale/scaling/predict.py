@@ -23,18 +23,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from callscale.executors.local import Mapper, available_cpus, one_blas_thread
 from callscale.scaling.density import FactoredLikelihood
 from callscale.scaling.estimate import ItemCounts
 from callscale.scaling.grid import posterior, signature_table
-from callscale.scaling.prior import (
-    AnswerPrior,
-    Mapper,
-    PriorRefit,
-    available_cpus,
-    fit_answer_prior,
-    mapper_for,
-    one_blas_thread,
-)
+from callscale.scaling.prior import AnswerPrior, PriorRefit, fit_answer_prior, mapper_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

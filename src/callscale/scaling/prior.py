@@ -16,21 +16,14 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from callscale.executors.local import Mapper, local_map, one_blas_thread, serial_map
 from callscale.scaling.density import (
     FactoredLikelihood,
     band_of,
@@ -64,13 +57,10 @@ __all__ = [
     "PENALTY_CANDIDATES",
     "PROFILE_BANDS",
     "AnswerPrior",
-    "Mapper",
     "PriorRefit",
     "fit_answer_prior",
-    "local_map",
     "mapper_for",
     "select_penalty",
-    "serial_map",
 ]
 
 PROFILE_BANDS = (0.05, 0.15, 0.35)
@@ -94,90 +84,6 @@ PARALLEL_MIN_WORK = 2e7
 replicates) are fanned out over local processes by default; below, the pool costs more than it saves."""
 
 Likelihood = FloatArray | FactoredLikelihood
-Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
-"""Runs a function over items and returns the results in order, like ``list(map(fn, items))``, wherever
-it likes: in this process (:func:`serial_map`), in local processes (:func:`local_map`), as Ray tasks
-(:func:`callscale.executors.ray.ray_map`). The function and items are picklable; the results never
-depend on where they ran."""
-
-
-def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """``fn`` over ``items`` in this process.
-
-    >>> serial_map(abs, [-1, 2])
-    [1, 2]
-    """
-    return [fn(item) for item in items]
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
-
-@functools.cache
-def _openblas() -> tuple[Any, Any] | None:
-    """Getter and setter of the thread count of numpy's bundled OpenBLAS (``None`` without one)."""
-    for path in sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("libscipy_openblas*.so*")):
-        try:
-            lib = ctypes.CDLL(str(path))
-        except OSError:
-            continue
-        for suffix in ("64_", ""):
-            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                get.restype = ctypes.c_int
-                set_.argtypes = [ctypes.c_int]
-                return get, set_
-    return None
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Within: one BLAS thread (the prior's products are small; threads on them only oversubscribe the
-    CPUs, and fits run in parallel as processes). Best effort: numpy's bundled OpenBLAS, if any.
-
-    >>> with one_blas_thread():
-    ...     pass
-    """
-    blas = _openblas()
-    if blas is None:
-        yield
-        return
-    before = int(blas[0]())
-    blas[1](1)
-    try:
-        yield
-    finally:
-        blas[1](before)
-
-
-def _one_blas_thread() -> None:
-    """Pool-worker start: one BLAS thread for the worker's life."""
-    blas = _openblas()
-    if blas is not None:
-        blas[1](1)
-
-
-def local_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """``fn`` over ``items`` in a pool of min(CPUs, items) local processes (one BLAS thread each),
-    results in order (in this process when one worker would do).
-
-    >>> local_map(abs, [-3])
-    [3]
-    """
-    todo = list(items)
-    workers = min(available_cpus(), len(todo))
-    if workers <= 1:
-        return serial_map(fn, todo)
-    # Forked workers start at once with everything imported; elsewhere the platform's default.
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread) as pool:
-        return list(pool.map(fn, todo))
-
-
 def mapper_for(mapper: Mapper | None, work: float) -> Mapper:
     """The given mapper, or by default local processes when ``work`` (items × grid points × fits)
     reaches ``PARALLEL_MIN_WORK`` and this process otherwise.

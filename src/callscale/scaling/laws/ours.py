@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from callscale.executors.local import Mapper
 from callscale.scaling.estimate import ItemCounts
 from callscale.scaling.laws.base import DEFAULT_HORIZON, BestK, ScalingLaw, prediction_ks
 from callscale.scaling.predict import CurveDraws, CurvePrediction, vote_curve_draws
-from callscale.scaling.prior import Mapper, fit_answer_prior
+from callscale.scaling.prior import fit_answer_prior
 
 FloatArray = NDArray[np.float64]
 

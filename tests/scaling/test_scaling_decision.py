@@ -56,3 +56,22 @@ def test_a_curve_still_rising_at_the_end_of_the_range_is_not_settled() -> None:
     assert not d.settled and d.k is None and d.rising
     assert d.sentence.startswith("More calls keep helping up to 1000 calls per item, the end of the predicted range: "
                                  "52.1 % accurate there (52–52 %)")
+
+
+def test_a_curve_rising_to_the_end_is_rising_even_when_the_k_before_is_within_tol() -> None:
+    """As on the permuted multiple-choice part: 0.375 at K = 100, 0.517 at 953, 0.5206 at 1000 — 953 is
+    within tol of the best, yet doubling the calls up to the end still gains far more than tol."""
+    ks = np.array([1, 10, 100, 500, 953, 1000])
+    mean = np.array([0.207, 0.286, 0.375, 0.47, 0.517, 0.5206])
+    reps = np.array([mean + d for d in (-0.002, 0.0, 0.002)])
+    d = decide(CurveDraws(ks, mean, reps), samples=16)
+    assert d.rising and not d.settled and "do not help" not in d.sentence
+    assert d.sentence.startswith("More calls keep helping up to 1000 calls per item")
+
+
+def test_a_flat_top_that_peaks_at_the_last_k_by_a_hair_is_not_rising() -> None:
+    ks = np.array([1, 10, 100, 500, 1000])
+    mean = np.array([0.40, 0.66, 0.670, 0.6701, 0.6702])
+    reps = np.array([mean + d for d in (-0.001, 0.0, 0.001)])
+    d = decide(CurveDraws(ks, mean, reps), samples=32)
+    assert not d.rising and d.settled and d.k == 100 and "more calls do not help" in d.sentence

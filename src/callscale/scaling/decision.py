@@ -8,7 +8,9 @@ of the best is within ``tol`` of the best in at least :data:`SETTLED_PROBABILITY
 accuracy interval. Otherwise the advice says so and gives what
 *is* settled: the accuracy interval at the K values a user would consider, the probability that
 more calls lose accuracy (the replicate's curve falls by more than ``tol`` after its peak), and the
-smallest K within ``tol`` of the best with the probability that it is.
+smallest K within ``tol`` of the best with the probability that it is. A curve still rising at the end of
+the predicted range (its last K is the best, or in most replicates doubling the calls up to the end
+still gains more than ``tol``) is never called settled: the advice is that more calls keep helping.
 
 Example:
     >>> import numpy as np
@@ -96,7 +98,12 @@ def decide(draws: CurveDraws, samples: int, *, level: float = 0.9, tol: float = 
     w = int(within[0]) if within.size else int(np.argmax(mean))
     p_within = float(np.mean(reps[:, w] >= reps.max(axis=1) - tol))
     settled = math.log(k_hi / k_lo) <= math.log(SETTLED_RATIO) or p_within >= SETTLED_PROBABILITY
-    rising = len(ks) > 1 and w == len(ks) - 1  # still rising at the end of the range: more calls may help
+    # Still rising at the end of the range — the last K is the best, or in most replicates doubling the
+    # calls up to it still gains more than ``tol`` — then more calls may help, whichever K is within
+    # ``tol`` of the best.
+    half = _nearest(ks, int(ks[-1]) // 2)
+    p_rise = float(np.mean(reps[:, -1] - reps[:, half] > tol))
+    rising = len(ks) > 1 and (w == len(ks) - 1 or p_rise >= SETTLED_PROBABILITY)
     settled = settled and not rising
     peaks = reps.argmax(axis=1)
     p_falls = float(np.mean([reps[i, -1] < reps[i, peaks[i]] - tol for i in range(reps.shape[0])]))
@@ -114,8 +121,9 @@ def decide(draws: CurveDraws, samples: int, *, level: float = 0.9, tol: float = 
         rising=rising)
     said = sentence(decision)
     if rising:
-        said = (f"More calls keep helping up to {k_w} calls per item, the end of the predicted range: "
-                f"{100 * mean[w]:.1f} % accurate there ({_pct(lo_all[w])}–{_pct(hi_all[w])} %); predict further, or "
+        end = len(ks) - 1
+        said = (f"More calls keep helping up to {int(ks[end])} calls per item, the end of the predicted range: "
+                f"{100 * mean[end]:.1f} % accurate there ({_pct(lo_all[end])}–{_pct(hi_all[end])} %); predict further, or "
                 "weigh the accuracy against the calls in the table.")
     return Decision(**{**decision.__dict__, "sentence": said})
 

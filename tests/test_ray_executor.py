@@ -152,16 +152,19 @@ async def test_calls_go_in_groups_and_replies_in_batches_with_the_local_samples_
 
 
 def test_optimize_on_ray_gives_the_local_search_and_a_rerun_pays_nothing(tmp_path: Path) -> None:
-    def optimize(store: str, *extra: str) -> dict:
-        result = CliRunner().invoke(app, ["optimize", "--task", "arithmetic", "--backend", "simulated", "--train", "8",
-                                          "--test", "8", "--trials", "3", "--searcher", "random",
-                                          "--store", str(tmp_path / store), "--json", *extra])
+    def optimize(store: str, *extra: str, task: str = "arithmetic") -> dict:
+        live = ["--backend", "simulated", "--train", "8", "--test", "8"] if task != "agentts" else []
+        result = CliRunner().invoke(app, ["optimize", "--task", task, *live, "--trials", "4", "--searcher", "random",
+                                          "--parallel-trials", "2", "--store", str(tmp_path / store), "--json", *extra])
         assert result.exit_code == 0, result.stderr
         return json.loads(result.stdout)
 
+    # Two trials at a time: their calls go to the workers together; the search is the local one.
     local, on_ray = optimize("local.sqlite"), optimize("ray.sqlite", "--executor", "ray", "--workers", "2")
-    assert on_ray == local and local["calls"]["made now"] > 0
+    assert on_ray == local and local["calls"]["made now"] > 0 and local["trials"] == 4
     assert optimize("ray.sqlite", "--executor", "ray", "--workers", "2")["calls"]["made now"] == 0
+    # A search without calls: each trial of a pair is a Ray task, with the local numbers.
+    assert optimize("a.sqlite", task="agentts") == optimize("b.sqlite", "--executor", "ray", task="agentts")
 
 
 def test_without_ray_the_executor_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

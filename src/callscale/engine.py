@@ -25,9 +25,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -40,6 +42,8 @@ from callscale.store import Store, StoreError
 MAX_SAMPLES = 100_000  # samples one pool may hold: larger asks are refused before any call
 
 T = TypeVar("T")
+_TALLIES: contextvars.ContextVar[tuple[Ledger, ...]] = contextvars.ContextVar("callscale_tallies", default=())
+"""Ledgers of the current task's open :meth:`Engine.tally` blocks (tasks it starts inherit them)."""
 _Miss = tuple[int, Request, int, str, list[Completion]]  # (position in the asks, request, k, pool key, stored samples)
 
 
@@ -355,8 +359,33 @@ class Engine:
 
     def _record(self, request: Request, samples: list[Completion], node: str, depth: int) -> None:
         card = self.card(request.model)
-        for c in samples:
-            self.ledger.record(node, card, c, depth)
+        for ledger in (self.ledger, *_TALLIES.get()):
+            for c in samples:
+                ledger.record(node, card, c, depth)
+
+    @contextlib.contextmanager
+    def tally(self) -> Iterator[Ledger]:
+        """Within the block — in this task and the tasks it starts — every completion handed out is also
+        counted in a fresh ledger: the cost of one piece of work while others share the engine (e.g.
+        search trials running at once), which before/after differences of :attr:`ledger` would mix.
+
+        Example:
+            >>> from callscale.backends.simulated import SimulatedBackend
+            >>> engine = Engine(SimulatedBackend.constant({"4": 1.0}))
+            >>> async def two() -> tuple[int, int]:
+            ...     with engine.tally() as mine:
+            ...         await engine.complete(Request.chat("m", "2+2?"), 3)
+            ...     await engine.complete(Request.chat("m", "3+1?"), 2)
+            ...     return mine.total().system.calls, engine.ledger.total().system.calls
+            >>> asyncio.run(two())
+            (3, 5)
+        """
+        ledger = Ledger()
+        token = _TALLIES.set((*_TALLIES.get(), ledger))
+        try:
+            yield ledger
+        finally:
+            _TALLIES.reset(token)
 
     async def _fill_claimed(self, request: Request, key: str, k: int,
                             have: list[Completion]) -> tuple[list[Completion], int]:

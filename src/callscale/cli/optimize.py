@@ -87,6 +87,10 @@ def optimize(
         help="An option the searcher declares, e.g. n_startup_trials=5 for tpe (repeatable; an unknown key lists "
              "the searcher's options)."),
     trials: int = typer.Option(20, min=1, help="Trials (each runs the configuration on the training split)."),
+    parallel_trials: int = typer.Option(1, min=1, max=256, help="Trials proposed together and run at once (their "
+                                                                "calls share the engine; on agentts under --executor "
+                                                                "ray, one Ray task each). A fixed seed gives the same "
+                                                                "search wherever they run."),
     seed: int = typer.Option(0, help="Searcher seed."),
     train: int = typer.Option(50, min=1, help="Training items (live tasks)."),
     test: int = typer.Option(100, min=0, help="Held-out items scored for the best configuration (live tasks)."),
@@ -150,11 +154,14 @@ def optimize(
             supplied, curve_calls = _supplied(entry, settings, seed=seed, env=env if live and curves else None, llm=llm)
             picker = _build(entry, space, chosen_budget, {**supplied, **settings})
             search_id = f"{task}/{searcher}/{chosen_budget:g}/{seed}"
+            if parallel_trials > 1:  # trials proposed in batches make another search
+                search_id += f"/x{parallel_trials}"
             searchable = getattr(env.inner, "searchable", None) if live else None
             if searchable is not None:
                 search_id += f"/{searchable.fingerprint}/{env.space.cost_model.unit}"
             with search_progress(trials, not quiet, engine=engine_for_agent) as on_trial:
-                result = _search(env, picker, trials, store_path, search_id, on_trial)
+                result = _search(env, picker, trials, store_path, search_id, on_trial, parallel_trials,
+                                 None if live else _trial_mapper(where))
             summary = _summary(task, searcher, chosen_budget, result, env, live, picker, report)
             if curve_calls is not None:
                 summary["calls"]["for the curve estimates"] = curve_calls
@@ -375,13 +382,25 @@ def _agent_llm(kind: str, model: str | None, base_url: str | None, api_key_env: 
     return llm
 
 
-def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str, on_trial: Any = None) -> Any:
+def _search(env: Any, picker: Any, trials: int, store_path: Path, search_id: str, on_trial: Any = None,
+            parallel: int = 1, mapper: Any = None) -> Any:
     from callscale.search.archive import Archive
     from callscale.search.base import run_search
 
     archive = Archive(store_path)
     return run_search(env, picker, n_trials=trials, archive=archive, search_id=search_id, test=True,
-                      on_trial=on_trial)
+                      on_trial=on_trial, batch_size=parallel, mapper=mapper)
+
+
+def _trial_mapper(executor: Executor | None) -> Any:
+    """Ray tasks for the trials of a search without calls under ``--executor ray`` (else in this process)."""
+    if executor is None or executor.kind != "ray":
+        return None
+    import functools
+
+    from callscale.executors.ray import ray_map
+
+    return functools.partial(ray_map, address=executor.address)
 
 
 def _summary(task: str, searcher: str, budget: float, result: Any, env: Any, live: bool, picker: Any,

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from callscale.executors.local import Mapper
 from callscale.search.archive import FAILED, FINISHED, Archive, Trial, best_trial
 from callscale.search.budget import Number, as_fraction
 from callscale.search.environments.base import Environment, TrialResult, evaluate_test
@@ -259,8 +260,16 @@ def run_search(
     test: bool = False,
     on_trial: Callable[[Trial], None] | None = None,
     stop: Callable[[Sequence[Trial]], bool] | None = None,
+    mapper: Mapper | None = None,
 ) -> SearchResult:
     """Run ``searcher`` on ``env`` until the search holds ``n_trials`` finished or failed trials.
+
+    ``batch_size`` trials are proposed at a time (before any of them is scored) and evaluated
+    together: at once on an environment that runs them concurrently (``evaluate_many``, e.g. a live
+    one — their calls share the engine, and under the Ray executor its workers), else through
+    ``mapper`` (e.g. :func:`callscale.executors.ray.ray_map`: one Ray task per trial), else in turn.
+    Trials are numbered and recorded in proposal order whatever finishes first, so a fixed seed gives
+    the same search wherever the trials run.
 
     Every trial is recorded ``running`` before evaluation and ``finished``/``failed`` after.
     Given an archive that already holds trials of ``search_id``, the search resumes: trials left
@@ -292,38 +301,65 @@ def run_search(
         searcher=searcher.name,
     )
 
-    def evaluate(trial: Trial) -> None:
-        done = _evaluate(env, archive, search_id, trial)
-        if on_trial is not None:
-            on_trial(done)
+    def evaluate(trials: list[Trial]) -> None:
+        for done in _evaluate(env, archive, search_id, trials, mapper):
+            if on_trial is not None:
+                on_trial(done)
 
-    for trial in archive.pending(search_id):
-        evaluate(archive.restart(search_id, trial.number))
+    pending = [archive.restart(search_id, trial.number) for trial in archive.pending(search_id)]
+    for start in range(0, len(pending), max(1, batch_size)):
+        evaluate(pending[start:start + max(1, batch_size)])
     skipped = _search_loop(searcher, archive, search_id, evaluate, n_trials=n_trials, batch_size=batch_size, stop=stop)
     return _conclude(env, searcher, archive, search_id, skipped, test=test)
 
 
-def _evaluate(env: Environment, archive: Archive, search_id: str, trial: Trial) -> Trial:
-    """Evaluate one recorded trial and record how it went (an exception marks it failed)."""
-    try:
-        result = env.evaluate(trial.config)
-    except Exception as exc:  # recorded, never silently dropped
-        return archive.fail(search_id, trial.number, f"{type(exc).__name__}: {exc}")
-    return archive.finish(search_id, trial.number, result)
+@dataclass(frozen=True)
+class _Attempt:
+    """``env.evaluate`` with its exception returned, not raised (picklable, for a mapper's workers)."""
+
+    env: Environment
+
+    def __call__(self, config: Config) -> TrialResult | Exception:
+        try:
+            return self.env.evaluate(config)
+        except Exception as exc:  # recorded by the caller, never silently dropped
+            return exc
+
+
+def _outcomes(env: Environment, configs: list[Config], mapper: Mapper | None) -> list[TrialResult | Exception]:
+    """Each configuration's result or the exception its evaluation raised, in order."""
+    many = getattr(env, "evaluate_many", None)
+    if len(configs) > 1 and many is not None:
+        return list(many(configs))
+    if len(configs) > 1 and mapper is not None:
+        return list(mapper(_Attempt(env), configs))
+    return [_Attempt(env)(c) for c in configs]
+
+
+def _evaluate(env: Environment, archive: Archive, search_id: str, trials: list[Trial],
+              mapper: Mapper | None = None) -> list[Trial]:
+    """Evaluate recorded trials together and record how each went, in order (an exception marks it failed)."""
+    done = []
+    for trial, outcome in zip(trials, _outcomes(env, [t.config for t in trials], mapper), strict=True):
+        if isinstance(outcome, Exception):
+            done.append(archive.fail(search_id, trial.number, f"{type(outcome).__name__}: {outcome}"))
+        else:
+            done.append(archive.finish(search_id, trial.number, outcome))
+    return done
 
 
 def _search_loop(
     searcher: Searcher,
     archive: Archive,
     search_id: str,
-    evaluate: Callable[[Trial], None],
+    evaluate: Callable[[list[Trial]], None],
     *,
     n_trials: int,
     batch_size: int,
     stop: Callable[[Sequence[Trial]], bool] | None,
 ) -> int:
-    """Propose and evaluate until ``n_trials`` are done, ``stop`` says so or the searcher runs dry;
-    returns how many proposals were skipped."""
+    """Propose a batch and evaluate it, until ``n_trials`` are done, ``stop`` says so (asked after every
+    batch) or the searcher runs dry; returns how many proposals were skipped."""
     skipped = 0
     idle_rounds = 0
     while True:
@@ -333,19 +369,18 @@ def _search_loop(
             break
         want = min(batch_size, n_trials - done_count)
         seen = tried_keys(history)
-        accepted = 0
+        batch: list[Trial] = []
         for proposal in searcher.propose(history, want):
-            if accepted >= want:
+            if len(batch) >= want:
                 break
             if proposal.config.key in seen or not searcher.feasible(proposal.config):
                 skipped += 1
                 continue
             seen.add(proposal.config.key)
-            accepted += 1
-            evaluate(archive.begin(search_id, proposal.config, proposal.guideline))
-            if stop is not None and stop(archive.trials(search_id)):
-                break
-        if accepted == 0:
+            batch.append(archive.begin(search_id, proposal.config, proposal.guideline))
+        if batch:
+            evaluate(batch)
+        if not batch:
             idle_rounds += 1
             if idle_rounds >= 3:  # exhausted space or a searcher with nothing new to offer
                 break

@@ -21,6 +21,7 @@ import random
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 Number = int | float | Fraction
 
@@ -71,6 +72,12 @@ class _SuffixCount:
     def __init__(self, options: _Options) -> None:
         self.options = options
         self.count = lru_cache(maxsize=None)(self._count)
+
+    def __getstate__(self) -> dict[str, Any]:  # the cache is rebuilt where it is unpickled (e.g. a Ray task)
+        return {"options": self.options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["options"])  # type: ignore[misc]
 
     def _count(self, i: int, remaining: Fraction) -> int:
         costs = self.options.costs

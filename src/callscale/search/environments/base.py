@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -63,6 +63,10 @@ class TrialResult:
     def __post_init__(self) -> None:
         object.__setattr__(self, "stage_scores", tuple(float(s) for s in self.stage_scores))
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (a read-only mapping is not): trials may run in other processes
+        return (TrialResult, (self.score, self.cost, self.stage_scores, self.split, self.n_items, self.spent_cost,
+                              dict(self.info)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -229,6 +233,30 @@ class SyncEnvironment(StagesOfSpace):
     def evaluate(self, config: Config) -> TrialResult:
         """Evaluate on the training split."""
         return self.run(self.inner.evaluate(config))
+
+    def evaluate_many(self, configs: Sequence[Config]) -> list[TrialResult | Exception]:
+        """Evaluate several configurations at once on the loop (their calls run concurrently); each
+        result, or the exception its evaluation raised, in order. An interrupt propagates.
+
+        Example:
+            >>> from callscale.records import ModelCard
+            >>> class Live:
+            ...     space = Space((Stage("qa", (ModelCard("3B", 3),), (1, 2), 8, 8),))
+            ...     async def evaluate(self, config):
+            ...         return TrialResult(score=config[0].samples / 2, cost=1.0)
+            >>> with SyncEnvironment(Live()) as env:
+            ...     [r.score for r in env.evaluate_many([Config.of(("3B", 1)), Config.of(("3B", 2))])]
+            [0.5, 1.0]
+        """
+        async def together() -> list[Any]:
+            return list(await asyncio.gather(*(self.inner.evaluate(c) for c in configs), return_exceptions=True))
+
+        out: list[TrialResult | Exception] = []
+        for outcome in self.run(together()):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # an interrupt or a cancellation is not a failed trial
+            out.append(outcome)
+        return out
 
     def evaluate_test(self, config: Config) -> TrialResult:
         """Evaluate on the test split (AttributeError when the wrapped environment has none)."""

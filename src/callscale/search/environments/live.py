@@ -65,8 +65,6 @@ class LiveStages:
 
     async def _evaluate(self, config: Config, task: Task, split: str) -> TrialResult:
         network = stage_network(self.space, config, max_tokens=self.max_tokens)
-        before = self.engine.ledger.total()
-        before_spent, before_system = before.spent.primitive_cost, before.system.primitive_cost
         outputs = [n.id for n in network.nodes if n.id.endswith((".fuse", ".pick"))]
 
         async def one(item: Item) -> list[float]:
@@ -78,11 +76,12 @@ class LiveStages:
                 scores.append(decision.score_with(lambda a: task.score(a, item)))
             return scores
 
-        per_item = await asyncio.gather(*(one(item) for item in task.items))
+        with self.engine.tally() as ledger:  # this trial's calls, whatever else runs on the engine
+            per_item = await asyncio.gather(*(one(item) for item in task.items))
         stage_scores = tuple(sum(s[j] for s in per_item) / len(per_item) for j in range(len(outputs)))
-        total = self.engine.ledger.total()
-        system = total.system.primitive_cost - before_system
-        spent = total.spent.primitive_cost - before_spent
+        total = ledger.total()
+        system = total.system.primitive_cost
+        spent = total.spent.primitive_cost
         declared = float(self.space.cost(config))
         return TrialResult(score=stage_scores[-1], cost=declared, stage_scores=stage_scores, split=split,
                            n_items=len(task.items), spent_cost=declared * spent / system if system else 0.0,

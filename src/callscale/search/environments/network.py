@@ -68,18 +68,17 @@ class NetworkTrials:
 
     async def _evaluate(self, config: Config, task: Task, split: str) -> TrialResult:
         network = self.searchable.network(config)
-        before = self.engine.ledger.total()
-        result = await run_network(network, task, self.engine)
-        after = self.engine.ledger.total()
+        with self.engine.tally() as ledger:  # this trial's calls, whatever else runs on the engine
+            result = await run_network(network, task, self.engine)
+        after = ledger.total()
         n = max(1, result.n)
-        system = _minus(measured(after.system, self.unit), measured(before.system, self.unit))
-        spent = _minus(measured(after.spent, self.unit), measured(before.spent, self.unit))
+        system = measured(after.system, self.unit)
+        spent = measured(after.spent, self.unit)
         cost_model = self.space.cost_model
         exact = float(cost_model.exact(config)) if isinstance(cost_model, NetworkCost) else None
         info = {"network": network.name, "declared_cost_per_item": exact,
                 "measured_cost_per_item": None if system is None else system / n,
-                "calls": after.system.calls - before.system.calls,
-                "new_calls": after.spent.calls - before.spent.calls, "unit": self.unit}
+                "calls": after.system.calls, "new_calls": after.spent.calls, "unit": self.unit}
         return TrialResult(score=result.accuracy, cost=float(self.space.cost(config)), split=split, n_items=result.n,
                            spent_cost=None if spent is None else spent / n, info=info)
 
@@ -90,7 +89,3 @@ class NetworkTrials:
     async def evaluate_test(self, config: Config) -> TrialResult:
         """Run ``config`` on the held-out split."""
         return await self._evaluate(config, self.test, "test")
-
-
-def _minus(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
